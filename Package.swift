@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "TeamLLM",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TeamLLM", targets: ["TeamLLM"]),
+        .executable(name: "teamllm", targets: ["teamllm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/attaswift/BigInt", exact: "6.0.1"),
+    ],
+    targets: [
+        .target(
+            name: "TeamLLM",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "BigInt", package: "BigInt"),
+            ]
+        ),
+        .executableTarget(
+            name: "teamllm",
+            dependencies: [
+                "TeamLLM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM"]),
+        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Problems reading or appending a record stream, each naming the file and line.
+public enum RecordStreamError: Error, CustomStringConvertible, Equatable {
+    case unreadable(file: String, reason: String)
+    case brokenSeal(file: String, line: Int, reason: String)
+    case brokenChain(file: String, line: Int, expectedPrev: String, foundPrev: String)
+    case badSequence(file: String, line: Int, expected: Int, found: Int)
+    case undecodable(file: String, line: Int, reason: String)
+    case writeFailed(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
+        case let .brokenSeal(file, line, reason): "\(file):\(line): \(reason)"
+        case let .brokenChain(file, line, expected, found):
+            "\(file):\(line): prev is \(found.prefix(12))… but the previous record seals to \(expected.prefix(12))… (a record was changed, removed or inserted)"
+        case let .badSequence(file, line, expected, found): "\(file):\(line): seq is \(found), expected \(expected)"
+        case let .undecodable(file, line, reason): "\(file):\(line): record does not match its schema: \(reason)"
+        case let .writeFailed(file, reason): "\(file): append failed: \(reason)"
+        }
+    }
+}
+
+/// A line left incomplete at the end of a stream by a crash.
+public struct TornTail: Sendable, Equatable {
+    /// Byte offset where the incomplete line starts.
+    public let offset: Int
+    /// The incomplete bytes, exactly as found.
+    public let bytes: Data
+}
+
+/// The verified content of a stream file.
+public struct StreamContents: Sendable {
+    /// Each complete line with its seal, in order.
+    public var lines: [(line: Data, hash: String)]
+    /// Bytes after the last newline, if any.
+    public var torn: TornTail?
+
+    /// Decodes every line as `R`, naming the line on failure.
+    public func decode<R: StreamRecord>(_: R.Type, file: String) throws -> [Stamped<R>] {
+        let decoder = JSONDecoder()
+        var out = [Stamped<R>]()
+        out.reserveCapacity(lines.count)
+        for (i, entry) in lines.enumerated() {
+            do { out.append(try decoder.decode(Stamped<R>.self, from: entry.line)) } catch {
+                throw RecordStreamError.undecodable(file: file, line: i + 1, reason: "\(error)")
+            }
+        }
+        return out
+    }
+}
+
+/// Reads a stream file and checks every seal, `seq` and `prev` link.
+public enum StreamReader {
+    /// Reads and verifies; a missing file reads as empty.
+    public static func read(_ url: URL) throws -> StreamContents {
+        let name = url.lastPathComponent
+        guard FileManager.default.fileExists(atPath: url.path) else { return StreamContents(lines: [], torn: nil) }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw RecordStreamError.unreadable(file: url.path, reason: "\(error)")
+        }
+        var lines = [(line: Data, hash: String)]()
+        var prev = SealedLine.genesis
+        var start = data.startIndex
+        var lineNo = 0
+        let newline = UInt8(ascii: "\n")
+        while start < data.endIndex {
+            guard let nl = data[start...].firstIndex(of: newline) else {
+                return StreamContents(lines: lines, torn: TornTail(offset: start - data.startIndex, bytes: data[start...]))
+            }
+            lineNo += 1
+            let line = data[start..<nl]
+            let hash: String
+            switch SealedLine.check(line) {
+            case let .success(h): hash = h
+            case let .failure(e): throw RecordStreamError.brokenSeal(file: name, line: lineNo, reason: "\(e)")
+            }
+            let (seq, linePrev) = try header(of: line, file: name, line: lineNo)
+            guard seq == lineNo else { throw RecordStreamError.badSequence(file: name, line: lineNo, expected: lineNo, found: seq) }
+            guard linePrev == prev else {
+                throw RecordStreamError.brokenChain(file: name, line: lineNo, expectedPrev: prev, foundPrev: linePrev)
+            }
+            prev = hash
+            lines.append((Data(line), hash))
+            start = nl + 1
+        }
+        return StreamContents(lines: lines, torn: nil)
+    }
+
+    /// Reads `seq` and `prev` from the fixed prefix every sealed line starts with.
+    private static func header(of line: Data, file: String, line lineNo: Int) throws -> (Int, String) {
+        // `{"seq":N,"prev":"<64>",` — written by SealedLine.seal, so a plain scan suffices.
+        let bytes = Array(line.prefix(120))
+        let seqTag = Array(#"{"seq":"#.utf8), prevTag = Array(#","prev":""#.utf8)
+        guard bytes.starts(with: seqTag) else {
+            throw RecordStreamError.undecodable(file: file, line: lineNo, reason: "does not start with seq")
+        }
+        var i = seqTag.count, seq = 0, digits = 0
+        while i < bytes.count, (48...57).contains(bytes[i]) { seq = seq * 10 + Int(bytes[i] - 48); i += 1; digits += 1 }
+        guard digits > 0, digits < 16, Array(bytes[i..<min(bytes.count, i + prevTag.count)]) == prevTag,
+              bytes.count >= i + prevTag.count + 64 else {
+            throw RecordStreamError.undecodable(file: file, line: lineNo, reason: "malformed seq/prev prefix")
+        }
+        let p = i + prevTag.count
+        return (seq, String(decoding: bytes[p..<(p + 64)], as: UTF8.self))
+    }
+}
+
+/// An append-only stream file: one sealed record per line, each written with a single `write(2)`.
+///
+/// Not thread-safe by design: each stream is owned by the run's journal actor.
+final class RecordStream {
+    let url: URL
+    private let fd: Int32
+    private(set) var count: Int
+    private(set) var lastHash: String
+    private var unsynced = false
+
+    /// Opens for appending after `contents` (already read and verified, torn tail already handled).
+    init(url: URL, contents: StreamContents) throws {
+        self.url = url
+        self.count = contents.lines.count
+        self.lastHash = contents.lines.last?.hash ?? SealedLine.genesis
+        let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RecordStreamError.writeFailed(file: url.path, reason: String(cString: strerror(errno))) }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Appends one record; returns its sequence number and seal.
+    @discardableResult
+    func append<R: StreamRecord>(_ record: R) throws -> (seq: Int, hash: String) {
+        let payload = try CanonicalJSON.encode(record)
+        let seq = count + 1
+        var (line, hash) = SealedLine.seal(seq: seq, prev: lastHash, schema: R.schema, payload: payload)
+        line.append(UInt8(ascii: "\n"))
+        try line.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw RecordStreamError.writeFailed(file: url.path, reason: String(cString: strerror(errno)))
+                }
+                offset += n
+            }
+        }
+        count = seq
+        lastHash = hash
+        unsynced = true
+        return (seq, hash)
+    }
+
+    /// Flushes to stable storage if anything was appended since the last sync.
+    func sync() {
+        if unsynced { fsync(fd); unsynced = false }
+    }
+
+    /// Moves a torn tail out of the stream into `quarantine`, keeping its exact bytes.
+    ///
+    /// Returns the quarantine file name. The stream is cut back to its last complete line, so
+    /// the chain can continue; the bytes are never dropped, and the caller records the event.
+    static func quarantine(_ torn: TornTail, of url: URL, into dir: URL) throws -> String {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let name = "\(url.deletingPathExtension().lastPathComponent)-at-\(torn.offset)-\(Digest.sha256(torn.bytes).prefix(12)).torn"
+        let dest = dir.appendingPathComponent(name)
+        try torn.bytes.write(to: dest, options: .atomic)
+        let qfd = open(dest.path, O_RDONLY)
+        if qfd >= 0 { fsync(qfd); close(qfd) }
+        guard truncate(url.path, off_t(torn.offset)) == 0 else {
+            throw RecordStreamError.writeFailed(file: url.path, reason: "cannot cut torn tail: \(String(cString: strerror(errno)))")
+        }
+        return name
+    }
+}

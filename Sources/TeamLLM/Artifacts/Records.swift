@@ -1,0 +1,172 @@
+import Foundation
+
+/// A phase transition of one cell or of the sweep (`events.jsonl`).
+public struct EventRecord: StreamRecord, Equatable {
+    public static let stream = "events"
+    public static let schema = 1
+    /// `cell` or `sweep`.
+    public let scope: String
+    /// The cell, for scope `cell`.
+    public let cell: CellID?
+    public let from: Phase
+    public let to: Phase
+}
+
+/// Token counts reported for one call.
+public struct TokenUsage: Codable, Equatable, Sendable {
+    public let input: Int
+    public let output: Int
+}
+
+/// A typed failure of one attempt, recorded instead of a response.
+public struct AttemptFailure: Codable, Equatable, Sendable, Error, CustomStringConvertible {
+    /// Stable machine-readable kind, e.g. `no_recording`, `malformed_response`.
+    public let kind: String
+    public let message: String
+    public var description: String { "\(kind): \(message)" }
+}
+
+/// One request made for a cell, or served for it by the cache (`attempts.jsonl`).
+public struct AttemptRecord: StreamRecord, Equatable {
+    public static let stream = "attempts"
+    public static let schema = 1
+    /// `<cell>#<n>`.
+    public let attempt: String
+    public let cell: CellID
+    /// 1-based attempt number within the cell.
+    public let n: Int
+    /// `ok` (paid call answered), `cache_hit` (served at $0 from `cacheOrigin`), `failed`.
+    public let status: AttemptStatus
+    /// sha256 of the canonical request: the cache key.
+    public let request: String
+    /// sha256 of the canonical rendered messages.
+    public let prompt: String
+    /// sha256 of the prompt template text.
+    public let template: String
+    public let seed: Int
+    /// Registry model id.
+    public let model: String
+    public let provider: ProviderKind
+    public let baseURL: String
+    /// Model and provider the response says actually served it.
+    public let modelUsed: String?
+    public let providerUsed: String?
+    public let tokens: TokenUsage?
+    /// Metered cost of this attempt: what this run paid (0 for a cache hit).
+    public let costUSD: USD
+    /// Where the cost figure comes from: `metered`, `registry_price`, `recorded` or `cache_hit`.
+    public let costSource: String
+    public let latencyMs: Int
+    /// sha256 of the raw response body in the cache.
+    public let response: String?
+    /// `<run id>/<attempt id>` of the attempt that paid for a cached response.
+    public let cacheOrigin: String?
+    /// True when the record was written on resume from the cache entry its own call left behind.
+    public let recovered: Bool?
+    public let failure: AttemptFailure?
+    /// Wall-clock time the attempt ended (not part of any hash a result depends on).
+    public let at: String
+
+    enum CodingKeys: String, CodingKey {
+        case attempt, cell, n, status, request, prompt, template, seed, model, provider, tokens, response, recovered, failure, at
+        case baseURL = "base_url", modelUsed = "model_used", providerUsed = "provider_used", costUSD = "cost_usd"
+        case costSource = "cost_source", latencyMs = "latency_ms", cacheOrigin = "cache_origin"
+    }
+}
+
+/// How an attempt ended.
+public enum AttemptStatus: String, Codable, Sendable {
+    case ok, cacheHit = "cache_hit", failed
+}
+
+/// A grader's verdict on one attempt (`grades.jsonl`).
+public struct GradeRecord: StreamRecord, Equatable {
+    public static let stream = "grades"
+    public static let schema = 1
+    public let cell: CellID
+    public let attempt: String
+    public let grader: String
+    public let graderVersion: String
+    /// The answer the grader extracted, exactly as it appears in the response.
+    public let extracted: String?
+    /// [start, end) in Unicode scalars of the response text.
+    public let span: [Int]?
+    /// Extraction rule that fired.
+    public let rule: String?
+    public let gold: String
+    public let verdict: Verdict
+    public let reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case cell, attempt, grader, extracted, span, rule, gold, verdict, reason
+        case graderVersion = "grader_version"
+    }
+}
+
+/// A launch or resume of the run, and anything it found and repaired (`sessions.jsonl`).
+public struct SessionRecord: StreamRecord, Equatable {
+    public static let stream = "sessions"
+    public static let schema = 1
+    /// `launch`, `resume` or `torn_line`.
+    public let kind: String
+    public let pid: Int32
+    public let environment: RunEnvironment
+    public let at: String
+    /// For `torn_line`: which stream, where, and where the bytes were kept.
+    public let torn: TornLineNote?
+}
+
+/// Where an incomplete line was found and kept.
+public struct TornLineNote: Codable, Equatable, Sendable {
+    public let stream: String
+    public let offset: Int
+    public let length: Int
+    public let sha256: String
+    /// File under `quarantine/` holding the exact bytes.
+    public let quarantine: String
+}
+
+/// The machine and build a session ran on.
+public struct RunEnvironment: Codable, Equatable, Sendable {
+    public let toolVersion: String
+    public let gitCommit: String
+    public let swift: String
+    public let os: String
+    public let arch: String
+
+    enum CodingKeys: String, CodingKey {
+        case swift, os, arch
+        case toolVersion = "tool_version", gitCommit = "git_commit"
+    }
+}
+
+/// The run header (`header.json`, one sealed record): what the run is, fixed at launch.
+public struct RunHeader: StreamRecord, Equatable {
+    public static let stream = "header"
+    public static let schema = 1
+    public let run: String
+    public let manifestHash: String
+    /// sha256 of the manifest file exactly as written by its author.
+    public let manifestSourceHash: String
+    public let planHash: String
+    public let registryHash: String
+    public let cells: Int
+    /// Dataset file → sha256, for benchmarks and recordings used.
+    public let datasets: [String: String]
+    public let environment: RunEnvironment
+    /// sha256 of the canonical JSON of every field above (no timestamp).
+    public let fingerprint: String
+    public let createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case run, cells, datasets, environment, fingerprint
+        case manifestHash = "manifest_hash", manifestSourceHash = "manifest_source_hash", planHash = "plan_hash", registryHash = "registry_hash", createdAt = "created_at"
+    }
+}
+
+/// ISO 8601 UTC with milliseconds, for `at` fields.
+enum Clock {
+    static func now() -> String {
+        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}

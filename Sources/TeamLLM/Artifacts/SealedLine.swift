@@ -1,0 +1,63 @@
+import Foundation
+
+/// The on-disk form of one record: a JSON object that carries its own SHA-256 as its last key.
+///
+/// A line is `{"seq":N,"prev":"<hash>","schema":S,<payload keys sorted>,"sha256":"<hash>"}`.
+/// The seal is the SHA-256 of the same bytes with the `,"sha256":"…"` suffix removed (so the body
+/// ends in `}`). Verifying needs no JSON re-encoding: strip the suffix, hash, compare. A change to
+/// any byte of a line breaks its seal; a change to a whole line breaks the next line's `prev`.
+public enum SealedLine {
+    static let suffixHead = Array(#","sha256":""#.utf8)
+    /// Length of `,"sha256":"` + 64 hex + `"}`.
+    static let suffixLength = suffixHead.count + 64 + 2
+    /// `prev` of the first record of a stream.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Builds a sealed line (without the newline) from an encoded payload object.
+    static func seal(seq: Int, prev: String, schema: Int, payload: Data) -> (line: Data, hash: String) {
+        var body = Data()
+        body.reserveCapacity(payload.count + 120)
+        body.append(contentsOf: #"{"seq":\#(seq),"prev":"\#(prev)","schema":\#(schema)"#.utf8)
+        if payload.count > 2 {
+            body.append(UInt8(ascii: ","))
+            body.append(payload.dropFirst())
+        } else {
+            body.append(UInt8(ascii: "}"))
+        }
+        let hash = Digest.sha256(body)
+        var line = body.dropLast()
+        line.append(contentsOf: suffixHead)
+        line.append(contentsOf: hash.utf8)
+        line.append(contentsOf: #""}"#.utf8)
+        return (Data(line), hash)
+    }
+
+    /// Checks a line's seal and returns its hash, or says why it is broken.
+    static func check<Bytes: RandomAccessCollection>(_ line: Bytes) -> Result<String, SealError>
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        guard line.count > suffixLength + 2 else { return .failure(.tooShort) }
+        let end = line.endIndex
+        let suffixStart = end - suffixLength
+        guard line[end - 1] == UInt8(ascii: "}"), line[end - 2] == UInt8(ascii: "\""),
+              line.first == UInt8(ascii: "{"),
+              Array(line[suffixStart..<(suffixStart + suffixHead.count)]) == suffixHead
+        else { return .failure(.noSeal) }
+        let claimed = String(decoding: line[(suffixStart + suffixHead.count)..<(end - 2)], as: UTF8.self)
+        guard Digest.isHex64(claimed) else { return .failure(.noSeal) }
+        var body = Data(line[line.startIndex..<suffixStart])
+        body.append(UInt8(ascii: "}"))
+        let actual = Digest.sha256(body)
+        return actual == claimed ? .success(actual) : .failure(.mismatch(claimed: claimed, actual: actual))
+    }
+
+    enum SealError: Error, CustomStringConvertible {
+        case tooShort, noSeal, mismatch(claimed: String, actual: String)
+        var description: String {
+            switch self {
+            case .tooShort: "line too short to be a sealed record"
+            case .noSeal: "line does not end in a \"sha256\" seal"
+            case let .mismatch(claimed, actual): "content does not match its seal (sealed \(claimed.prefix(12))…, content hashes to \(actual.prefix(12))…)"
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// GSM8K-style grading: find the final numeric answer by anchors, compare with gold as exact rationals.
+///
+/// Anchors, strongest first; within the strongest anchor present, the *last* occurrence wins:
+/// 1. `#### 42` (the dataset's own format); 2. `The answer is 42`, `Answer: 42`, a line `A: 42`;
+/// 3. `\boxed{42}`; 4. the last number in the response. The whole number token is taken (never a
+/// suffix, so `711` is not `11`), with its sign, thousands separators, decimals or fraction.
+public struct NumericExactMatch: Grader {
+    public let name = "numeric-exact"
+    public let version = "1"
+
+    public init() {}
+
+    static let number = #"(?:[-\x{2212}]\s?)?\$?\s?(?:[-\x{2212}]\s?)?(?:(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?|\.\d+)(?:\s?/\s?\d+(?:\.\d+)?)?"#
+    static let rules: [(name: String, regex: NSRegularExpression)] = [
+        ("hash_anchor", #"####\s*\**\s*(NUM)"#),
+        ("answer_anchor", #"(?:(?im:^[ \t>*#-]*A[ \t]*:)|(?i:\banswer\b(?:[ \t]+is)?[ \t]*[:=]?))[ \t]*\**[ \t]*(NUM)"#),
+        ("boxed", #"\\boxed\{\s*(NUM)\s*\}"#),
+        ("last_number", #"(?<![\w.,/])(NUM)"#),
+    ].map { ($0.0, try! NSRegularExpression(pattern: $0.1.replacingOccurrences(of: "NUM", with: number))) }
+
+    public func grade(response: String, gold: String) -> Grade {
+        guard let goldValue = ExactNumber.parse(gold.trimmingCharacters(in: .whitespaces)) else {
+            return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "gold '\(gold)' is not a number")
+        }
+        let ns = response as NSString
+        let whole = NSRange(location: 0, length: ns.length)
+        for rule in Self.rules {
+            guard let match = rule.regex.matches(in: response, range: whole).last else { continue }
+            let r = match.range(at: 1)
+            let token = ns.substring(with: r)
+            guard let value = ExactNumber.parse(token) else {
+                return Grade(verdict: .ungradable, extracted: token, span: scalarSpan(r, in: response), rule: rule.name,
+                             reason: "'\(token)' is not a well-formed number")
+            }
+            return Grade(verdict: value == goldValue ? .correct : .incorrect, extracted: token,
+                         span: scalarSpan(r, in: response), rule: rule.name, reason: nil)
+        }
+        return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "no number in the response")
+    }
+
+    /// Converts a UTF-16 range to Unicode-scalar offsets (what Python's `str` indexing uses).
+    private func scalarSpan(_ r: NSRange, in text: String) -> Range<Int>? {
+        guard let range = Range(r, in: text) else { return nil }
+        let s = text.unicodeScalars
+        let start = s.distance(from: s.startIndex, to: range.lowerBound)
+        return start..<(start + s.distance(from: range.lowerBound, to: range.upperBound))
+    }
+}

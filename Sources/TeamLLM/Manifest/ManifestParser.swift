@@ -1,0 +1,104 @@
+import Foundation
+
+extension Manifest {
+    /// Reads and validates a manifest file against the registry.
+    public static func load(_ url: URL, registry: Registry) throws -> Manifest {
+        try parse(YAMLValue.load(url), registry: registry)
+    }
+
+    /// Parses manifest text (for tests and tools); `file` names it in errors.
+    public static func parse(_ text: String, file: String, registry: Registry) throws -> Manifest {
+        try parse(YAMLValue.parse(text, file: file), registry: registry)
+    }
+
+    static let fields = ["name", "preregistration", "benchmarks", "models", "sampling", "seed", "providers",
+                         "concurrency", "budget_usd", "cache"]
+
+    static func parse(_ root: YAMLValue, registry: Registry) throws -> Manifest {
+        let m = try root.mapping(allowed: fields)
+        let nameValue = try m.required("name")
+        let name = try nameValue.string()
+        guard name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 95 || $0 == 46 }),
+              name.count <= 64 else {
+            throw nameValue.error("expected lowercase letters, digits, '-', '_' or '.' (at most 64), found '\(name)'")
+        }
+
+        let benchmarks = try m.required("benchmarks").list().map { v in
+            let b = try v.mapping(allowed: ["ref", "limit", "subset", "shuffle_seed"])
+            let refValue = try b.required("ref")
+            let ref = try refValue.string()
+            guard let entry = registry.benchmarks[ref] else {
+                throw refValue.error("unknown benchmark '\(ref)'; the registry has: \(registry.benchmarks.keys.sorted().joined(separator: ", "))")
+            }
+            guard GraderCatalog.grader(named: entry.grader) != nil else {
+                throw refValue.error("benchmark '\(ref)' is graded by '\(entry.grader)', which this version does not have; available: \(GraderCatalog.names.joined(separator: ", "))")
+            }
+            return BenchmarkSelection(ref: ref, limit: try b.optional("limit")?.int(in: 1...10_000_000),
+                                      subset: try b.optional("subset")?.list().map { try $0.string() },
+                                      shuffleSeed: try b.optional("shuffle_seed")?.int(in: 0...Int.max) ?? 0)
+        }
+        guard !benchmarks.isEmpty else { throw try m.required("benchmarks").error("expected at least one benchmark") }
+        try rejectDuplicates(benchmarks.map(\.ref), in: m.required("benchmarks"), what: "benchmark")
+
+        let providersMap = try m.optional("providers")?.mapping(allowed: ["simulated"])
+        let simulated: SimulatedSettings? = try providersMap?.optional("simulated").map { v in
+            let s = try v.mapping(allowed: ["common_mode", "sleep_scale", "accuracy"])
+            var accuracy: [String: Double] = [:]
+            for (ref, a) in try s.required("accuracy").table() {
+                guard registry.models[ref] != nil else { throw a.error("unknown model '\(ref)'") }
+                accuracy[ref] = try a.double(in: 0...1)
+            }
+            return SimulatedSettings(commonMode: try s.optional("common_mode")?.double(in: 0...1) ?? 0,
+                                     sleepScale: try s.optional("sleep_scale")?.double(in: 0...100) ?? 0, accuracy: accuracy)
+        }
+
+        let modelsValue = try m.required("models")
+        let models = try modelsValue.list().map { v in
+            let e = try v.mapping(allowed: ["ref", "provider"])
+            let refValue = try e.required("ref")
+            let ref = try refValue.string()
+            guard let model = registry.models[ref] else {
+                throw refValue.error("unknown model '\(ref)'; the registry has: \(registry.models.keys.sorted().joined(separator: ", "))")
+            }
+            let pv = try e.required("provider")
+            guard let provider = ProviderKind(rawValue: try pv.string()) else {
+                throw pv.error("expected one of \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")) (OpenRouter is not wired in yet)")
+            }
+            switch provider {
+            case .replay:
+                guard let r = model.replay, let rec = registry.recordings[r.recording] else {
+                    throw pv.error("model '\(ref)' has no recording in the registry, so it cannot be replayed")
+                }
+                if let other = benchmarks.first(where: { $0.ref != rec.benchmark }) {
+                    throw pv.error("model '\(ref)' is replayed from a recording of '\(rec.benchmark)' and cannot answer benchmark '\(other.ref)'")
+                }
+            case .simulated:
+                guard simulated?.accuracy[ref] != nil else {
+                    throw pv.error("model '\(ref)' is simulated, so providers.simulated.accuracy must give its accuracy")
+                }
+            }
+            return ModelSelection(ref: ref, provider: provider)
+        }
+        guard !models.isEmpty else { throw modelsValue.error("expected at least one model") }
+        try rejectDuplicates(models.map(\.ref), in: modelsValue, what: "model")
+
+        let sv = try m.required("sampling")
+        let s = try sv.mapping(allowed: ["temperature", "max_tokens", "samples"])
+        let sampling = Sampling(temperature: try s.required("temperature").double(in: 0...2),
+                                maxTokens: try s.required("max_tokens").int(in: 1...1_000_000),
+                                samples: try s.optional("samples")?.int(in: 1...1000) ?? 1)
+
+        return Manifest(name: name, preregistration: try m.required("preregistration").string(), benchmarks: benchmarks,
+                        models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...Int.max),
+                        providers: ProviderSettings(simulated: simulated),
+                        concurrency: try m.optional("concurrency")?.int(in: 1...1024) ?? 8,
+                        budgetUSD: try m.required("budget_usd").usd(), cache: try m.optional("cache")?.string() ?? "cache")
+    }
+
+    private static func rejectDuplicates(_ refs: [String], in list: YAMLValue, what: String) throws {
+        var seen = Set<String>()
+        for (i, r) in refs.enumerated() where !seen.insert(r).inserted {
+            throw try list.list()[i].error("\(what) '\(r)' is listed twice")
+        }
+    }
+}

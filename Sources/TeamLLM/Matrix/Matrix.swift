@@ -1,0 +1,105 @@
+import Foundation
+
+/// One cell of the correctness matrix. `missing` is never counted as wrong.
+public struct MatrixCell: Codable, Equatable, Sendable {
+    public let benchmark: String
+    public let item: String
+    public let model: String
+    public let sample: Int
+    /// `correct`, `incorrect` or `missing`.
+    public let verdict: String
+    /// Why a cell is missing: not run yet, a typed provider failure, or ungradable.
+    public let reason: String?
+    /// What this run paid for the cell, over all its attempts.
+    public let costUSD: USD
+    public let tokensIn: Int?
+    public let tokensOut: Int?
+    public let latencyMs: Int?
+    /// The attempt whose response was graded.
+    public let attempt: String?
+    /// `name@version` of the grader.
+    public let grader: String?
+    public let extracted: String?
+
+    enum CodingKeys: String, CodingKey {
+        case benchmark, item, model, sample, verdict, reason, attempt, grader, extracted
+        case costUSD = "cost_usd", tokensIn = "tokens_in", tokensOut = "tokens_out", latencyMs = "latency_ms"
+    }
+
+    public static let csvColumns = ["benchmark", "item", "model", "sample", "verdict", "reason", "cost_usd", "tokens_in",
+                                    "tokens_out", "latency_ms", "attempt", "grader", "extracted"]
+}
+
+/// The model × item correctness matrix of a run, rebuilt from its records alone.
+public struct Matrix: Sendable {
+    /// Every planned cell, ordered by benchmark and model (manifest order), item (dataset order), sample.
+    public let cells: [MatrixCell]
+
+    /// Rebuilds the matrix from the frozen plan and the record streams.
+    public static func build(_ folder: RunFolder) throws -> Matrix {
+        let manifest = try folder.manifest()
+        let records = try RunRecords.read(folder)
+        let state = try RunState.replay(events: records.events, attempts: records.attempts, grades: records.grades)
+        let benchOrder = Dictionary(uniqueKeysWithValues: manifest.benchmarks.enumerated().map { ($1.ref, $0) })
+        let modelOrder = Dictionary(uniqueKeysWithValues: manifest.models.enumerated().map { ($1.ref, $0) })
+        let planned = try folder.plannedCells().sorted {
+            (benchOrder[$0.cell.benchmark]!, modelOrder[$0.cell.model]!, $0.itemIndex, $0.cell.sample)
+                < (benchOrder[$1.cell.benchmark]!, modelOrder[$1.cell.model]!, $1.itemIndex, $1.cell.sample)
+        }
+        let cells = planned.map { p -> MatrixCell in
+            let id = p.cell
+            let attempts = state.attempts[id] ?? []
+            let cost = attempts.reduce(USD.zero) { $0 + $1.costUSD }
+            guard let final = attempts.last else {
+                return MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: "missing",
+                                  reason: "not run (\(state.phase(id).rawValue))", costUSD: cost, tokensIn: nil, tokensOut: nil,
+                                  latencyMs: nil, attempt: nil, grader: nil, extracted: nil)
+            }
+            let grade = state.grades[final.attempt]?.last
+            let verdict: String
+            let reason: String?
+            if let f = final.failure {
+                (verdict, reason) = ("missing", "provider failure: \(f)")
+            } else if let g = grade {
+                switch g.verdict {
+                case .correct: (verdict, reason) = ("correct", nil)
+                case .incorrect: (verdict, reason) = ("incorrect", nil)
+                case .ungradable: (verdict, reason) = ("missing", "ungradable: \(g.reason ?? "")")
+                }
+            } else {
+                (verdict, reason) = ("missing", "not graded yet (\(state.phase(id).rawValue))")
+            }
+            return MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: verdict, reason: reason,
+                              costUSD: cost, tokensIn: final.tokens?.input, tokensOut: final.tokens?.output, latencyMs: final.latencyMs,
+                              attempt: final.attempt, grader: grade.map { "\($0.grader)@\($0.graderVersion)" }, extracted: grade?.extracted)
+        }
+        return Matrix(cells: cells)
+    }
+
+    /// One canonical JSON object per cell.
+    public func jsonl() throws -> Data {
+        var out = Data()
+        for c in cells {
+            out.append(try CanonicalJSON.encode(c))
+            out.append(UInt8(ascii: "\n"))
+        }
+        return out
+    }
+
+    /// RFC 4180 CSV with a header row.
+    public func csv() -> Data {
+        func field(_ s: String?) -> String {
+            guard let s else { return "" }
+            return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var out = MatrixCell.csvColumns.joined(separator: ",") + "\n"
+        for c in cells {
+            let row: [String?] = [c.benchmark, c.item, c.model, String(c.sample), c.verdict, c.reason, c.costUSD.description,
+                                  c.tokensIn.map(String.init), c.tokensOut.map(String.init), c.latencyMs.map(String.init),
+                                  c.attempt, c.grader, c.extracted]
+            out += row.map(field).joined(separator: ",") + "\n"
+        }
+        return Data(out.utf8)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Exactly what is sent for one call; its canonical JSON's sha256 is the cache key.
+///
+/// Two samples of one prompt differ in `sample` (and `seed`), so they are two cache entries.
+public struct ProviderRequest: Codable, Equatable, Sendable {
+    public let provider: ProviderKind
+    /// Where the request goes; for offline providers, a URI naming the recording or generator settings.
+    public let baseURL: String
+    /// Provider-side model slug.
+    public let model: String
+    public let messages: [ChatMessage]
+    public let temperature: Double
+    public let maxTokens: Int
+    public let seed: Int
+    public let sample: Int
+
+    enum CodingKeys: String, CodingKey {
+        case provider, model, messages, temperature, seed, sample
+        case baseURL = "base_url", maxTokens = "max_tokens"
+    }
+
+    /// Canonical bytes (stored in the cache as the raw request).
+    public func canonical() throws -> Data { try CanonicalJSON.encode(self) }
+}
+
+/// Facts about the item behind a request that offline providers need and no wire request carries.
+public struct ItemContext: Sendable {
+    public let benchmark: BenchmarkEntry
+    public let item: Item
+    /// Registry model id.
+    public var model: String { modelEntry.id }
+    /// The registry entry of the model (its prices meter simulated calls).
+    public let modelEntry: ModelEntry
+    public let masterSeed: Int
+}
+
+/// What a provider returns for one call.
+public struct ProviderResponse: Sendable {
+    /// The response body exactly as received; stored content-addressed in the cache.
+    public let body: Data
+    /// The assistant's text, parsed from `body`.
+    public let answerText: String
+    public let usage: TokenUsage?
+    public let cost: USD
+    /// `metered`, `registry_price` or `recorded`.
+    public let costSource: String
+    public let modelUsed: String
+    public let providerUsed: String
+    public let latencyMs: Int
+}
+
+/// The seam every model source plugs into: replay, simulated, and (next) OpenRouter over HTTP.
+public protocol Provider: Sendable {
+    var kind: ProviderKind { get }
+    /// The base URL recorded in every request this provider makes, for a given model.
+    func baseURL(for model: ModelEntry) -> String
+    /// Makes one call. Cancellation of the calling task must end it promptly with `cancelled`.
+    func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse
+}
+
+extension AttemptFailure {
+    static func cancelled() -> AttemptFailure { AttemptFailure(kind: "cancelled", message: "the call was cancelled") }
+}

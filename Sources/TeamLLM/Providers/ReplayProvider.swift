@@ -1,0 +1,84 @@
+import Foundation
+
+/// Answers with recorded outputs of real models, looked up by the item's question text.
+///
+/// Every sample of a cell gets the same recorded text: a recording holds one output per model
+/// and question. Cost is $0 (`recorded`): nobody paid for these calls in this run.
+public struct ReplayProvider: Provider {
+    public let kind = ProviderKind.replay
+    let recording: RecordingEntry
+    /// sha256 of the recording file as read.
+    let sha256: String
+    /// Question text → (1-based line, row).
+    private let rows: [String: (Int, [String: Sendable])]
+    /// Model slug → the model's key in a recording row.
+    private let keys: [String: String]
+
+    /// Loads and checks a recording from the data directory, for the registry models it replays.
+    public init(recording: RecordingEntry, models: [ModelEntry], dataDir: URL) throws {
+        let url = dataDir.appendingPathComponent(recording.file)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw RegistryError.datasetMissing(benchmark: "recording \(recording.id)", path: url.path)
+        }
+        let sha = Digest.sha256(data)
+        guard sha == recording.sha256 else {
+            throw RegistryError.datasetHashMismatch(file: url.path, expected: recording.sha256, actual: sha)
+        }
+        var rows: [String: (Int, [String: Sendable])] = [:]
+        for (n, row) in try JSONLines.objects(in: data, file: url.path).enumerated() {
+            guard let q = row[recording.matchField] as? String else {
+                throw RegistryError.datasetLine(file: url.path, line: n + 1, reason: "field '\(recording.matchField)' is missing")
+            }
+            var sendable: [String: Sendable] = [:]
+            for (k, v) in row {
+                if let d = v as? [String: Any] {
+                    var inner: [String: Sendable] = [:]
+                    for (ik, iv) in d {
+                        if let s = iv as? String { inner[ik] = s } else if let b = iv as? Bool { inner[ik] = b }
+                    }
+                    sendable[k] = inner
+                }
+            }
+            rows[q] = (n + 1, sendable)
+        }
+        self.recording = recording
+        self.sha256 = sha
+        self.rows = rows
+        self.keys = Dictionary(models.compactMap { m in m.replay.flatMap { $0.recording == recording.id ? (m.slug, $0.key) : nil } },
+                               uniquingKeysWith: { a, _ in a })
+    }
+
+    public func baseURL(for model: ModelEntry) -> String { "replay:\(recording.id)@\(sha256.prefix(16))" }
+
+    struct Provenance: Encodable {
+        let recording: String
+        let sha256: String
+        let line: Int
+        let key: String
+        let publisherIsCorrect: Bool?
+        enum CodingKeys: String, CodingKey { case recording, sha256, line, key, publisherIsCorrect = "publisher_is_correct" }
+    }
+
+    public func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse {
+        let started = DispatchTime.now()
+        guard let (line, row) = rows[context.item.question] else {
+            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no row for item \(context.item.id) of \(context.benchmark.id)")
+        }
+        guard let key = keys[request.model], let entry = row[key] as? [String: Sendable], let solution = entry[recording.solutionField] as? String else {
+            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no output of model '\(request.model)' for item \(context.item.id)")
+        }
+        let label = recording.labelField.flatMap { entry[$0] as? Bool }
+        let body = ChatCompletionBody(object: "chat.completion", model: request.model, provider: "replay",
+                                      choices: [.init(index: 0, message: .init(role: "assistant", content: solution), finishReason: "stop")],
+                                      usage: nil)
+        let data: Data
+        do {
+            data = try CanonicalJSON.encode(BodyWithProvenance(body: body, extraKey: "replay", extra: Provenance(
+                recording: recording.id, sha256: sha256, line: line, key: key, publisherIsCorrect: label)))
+        } catch { throw AttemptFailure(kind: "internal", message: "cannot encode replay body: \(error)") }
+        let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+        return ProviderResponse(body: data, answerText: solution, usage: nil, cost: .zero, costSource: "recorded",
+                                modelUsed: request.model, providerUsed: "replay:\(recording.id)", latencyMs: ms)
+    }
+
+}

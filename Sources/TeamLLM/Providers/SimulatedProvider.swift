@@ -1,0 +1,118 @@
+import Foundation
+
+/// A seeded synthetic pool for dry runs and for checking analyses against known ground truth.
+///
+/// Each item is a common-mode failure with probability `commonMode` (drawn once per item, shared by
+/// every simulated model); otherwise each model answers correctly with its own accuracy. Wrong
+/// answers are plausible for the benchmark's format. All draws come from the request's hash, so a
+/// request always gets the same response. The parameters travel in every body under `simulated`.
+public struct SimulatedProvider: Provider {
+    public let kind = ProviderKind.simulated
+    let settings: SimulatedSettings
+    /// Generator version; part of the base URL so a change cannot reuse old cache entries.
+    static let generator = "teamllm-simulated/1"
+
+    public init(settings: SimulatedSettings) { self.settings = settings }
+
+    public func baseURL(for model: ModelEntry) -> String {
+        let acc = settings.accuracy[model.id] ?? 0
+        return "simulated:\(Self.generator)?accuracy=\(acc)&common_mode=\(settings.commonMode)"
+    }
+
+    struct Provenance: Encodable {
+        let generator: String
+        let accuracy: Double
+        let commonMode: Double
+        let commonFailure: Bool
+        let correct: Bool
+        let latencyMs: Int
+        enum CodingKeys: String, CodingKey {
+            case generator, accuracy, correct
+            case commonMode = "common_mode", commonFailure = "common_failure", latencyMs = "latency_ms"
+        }
+    }
+
+    /// Whether an item is one every simulated model fails, for a given master seed.
+    func isCommonFailure(benchmark: String, item: String, masterSeed: Int) -> Bool {
+        var rng = SplitMix64(text: "teamllm/simulated/common/v1|\(masterSeed)|\(benchmark)|\(item)")
+        return rng.unit() < settings.commonMode
+    }
+
+    public func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse {
+        guard let accuracy = settings.accuracy[context.model] else {
+            throw AttemptFailure(kind: "unknown_model", message: "no simulated accuracy for model '\(context.model)'")
+        }
+        let requestBytes: Data
+        do { requestBytes = try request.canonical() } catch { throw AttemptFailure(kind: "internal", message: "\(error)") }
+        var rng = SplitMix64(text: "teamllm/simulated/call/v1|" + Digest.sha256(requestBytes))
+        let common = isCommonFailure(benchmark: context.benchmark.id, item: context.item.id, masterSeed: context.masterSeed)
+        let correct = !common && rng.unit() < accuracy
+        let answer = correct ? context.item.gold : Self.wrongAnswer(gold: context.item.gold, format: context.benchmark.answerFormat, rng: &rng)
+        let text = Self.render(answer: answer, format: context.benchmark.answerFormat, item: context.item.id)
+        let inputTokens = request.messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 1
+        let outputTokens = min(request.maxTokens, 40 + Int(rng.next() % 200))
+        let latency = 150 + outputTokens * 8 + Int(rng.next() % 300)
+        if settings.sleepScale > 0 {
+            do { try await Task.sleep(nanoseconds: UInt64(Double(latency) * settings.sleepScale * 1_000_000)) } catch {
+                throw .cancelled()
+            }
+        }
+        let price = context.modelEntry
+        let cost = USD.cost(tokens: inputTokens, perMillion: price.inputPerMTok) + USD.cost(tokens: outputTokens, perMillion: price.outputPerMTok)
+        let body = ChatCompletionBody(
+            object: "chat.completion", model: request.model, provider: "simulated",
+            choices: [.init(index: 0, message: .init(role: "assistant", content: text), finishReason: "stop")],
+            usage: .init(promptTokens: inputTokens, completionTokens: outputTokens, totalTokens: inputTokens + outputTokens, cost: cost.description))
+        let data: Data
+        do {
+            data = try CanonicalJSON.encode(BodyWithProvenance(body: body, extraKey: "simulated", extra: Provenance(
+                generator: Self.generator, accuracy: accuracy, commonMode: settings.commonMode, commonFailure: common,
+                correct: correct, latencyMs: latency)))
+        } catch { throw AttemptFailure(kind: "internal", message: "cannot encode simulated body: \(error)") }
+        return ProviderResponse(body: data, answerText: text, usage: TokenUsage(input: inputTokens, output: outputTokens), cost: cost,
+                                costSource: "registry_price", modelUsed: request.model, providerUsed: "simulated", latencyMs: latency)
+    }
+
+    static func render(answer: String, format: AnswerFormat, item: String) -> String {
+        switch format {
+        case .number: "Simulated reasoning for item \(item).\n#### \(answer)"
+        case .boxed: "Simulated reasoning for item \(item). The final answer is $\\boxed{\(answer)}$."
+        case .letter: "Simulated reasoning for item \(item).\nANSWER: \(answer)"
+        case .program: "```python\n\(answer)\n```"
+        }
+    }
+
+    /// A wrong answer of the right shape: a nearby or slipped number, another letter, a broken program.
+    static func wrongAnswer(gold: String, format: AnswerFormat, rng: inout SplitMix64) -> String {
+        switch format {
+        case .number:
+            let cleaned = gold.replacingOccurrences(of: ",", with: "")
+            guard let n = Int(cleaned) else { return gold + "1" }
+            let options = [n + 1, n - 1, n * 10, n / 2 == n ? n + 2 : n / 2, n + Int(rng.next() % 9) + 2, -n == n ? n + 3 : -n]
+            return String(options[Int(rng.next() % UInt64(options.count))])
+        case .boxed: return gold == "0" ? "1" : "\(gold)+1"
+        case .letter:
+            let others = ["A", "B", "C", "D"].filter { $0 != gold }
+            return others[Int(rng.next() % UInt64(others.count))]
+        case .program: return "def solution(*args):\n    return None"
+        }
+    }
+}
+
+/// SplitMix64: a small, fast, well-known generator; seeded from a string's sha256.
+struct SplitMix64 {
+    private var state: UInt64
+    init(text: String) {
+        let b = Digest.sha256Bytes(text)
+        state = b.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

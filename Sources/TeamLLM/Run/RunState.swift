@@ -1,0 +1,82 @@
+import Foundation
+
+/// Every record of a run, read and checked (seals, `seq`, `prev` chains).
+public struct RunRecords: Sendable {
+    public let folder: RunFolder
+    public let header: RunHeader
+    public let events: [Stamped<EventRecord>]
+    public let attempts: [Stamped<AttemptRecord>]
+    public let grades: [Stamped<GradeRecord>]
+    public let sessions: [Stamped<SessionRecord>]
+
+    /// Reads a run's records; a torn last line is an error here (only a resume may repair it).
+    public static func read(_ folder: RunFolder) throws -> RunRecords {
+        func load<R: StreamRecord>(_ type: R.Type) throws -> [Stamped<R>] {
+            let url = folder.stream(type)
+            guard FileManager.default.fileExists(atPath: url.path) else { throw RunError.notFound("\(url.path)") }
+            let contents = try StreamReader.read(url)
+            if let torn = contents.torn {
+                throw RunError.corrupt("\(url.lastPathComponent): incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes); run `teamllm run` on the manifest to resume, which keeps it in quarantine/")
+            }
+            return try contents.decode(type, file: url.lastPathComponent)
+        }
+        return RunRecords(folder: folder, header: try folder.readHeader(), events: try load(EventRecord.self),
+                          attempts: try load(AttemptRecord.self), grades: try load(GradeRecord.self), sessions: try load(SessionRecord.self))
+    }
+}
+
+/// Where every cell stands, derived only from the records.
+public struct RunState: Sendable {
+    public var sweep: Phase = .pending
+    public var phases: [CellID: Phase] = [:]
+    public var attempts: [CellID: [AttemptRecord]] = [:]
+    /// Grades by attempt id, in record order.
+    public var grades: [String: [GradeRecord]] = [:]
+    /// What this run paid (cache hits cost nothing).
+    public var spend: USD = .zero
+
+    public init() {}
+
+    /// Replays records; a backward or skipped transition is rejected naming its record.
+    public static func replay(events: [Stamped<EventRecord>], attempts: [Stamped<AttemptRecord>],
+                              grades: [Stamped<GradeRecord>]) throws -> RunState {
+        var state = RunState()
+        for e in events { try state.apply(e.payload, line: e.seq) }
+        for a in attempts { state.add(a.payload) }
+        for g in grades { state.add(g.payload) }
+        return state
+    }
+
+    /// Applies one transition, checking it is the single legal forward step.
+    mutating func apply(_ e: EventRecord, line: Int) throws {
+        let current: Phase
+        let subject: String
+        switch (e.scope, e.cell) {
+        case ("sweep", nil):
+            current = sweep; subject = "the sweep"
+        case let ("cell", .some(cell)):
+            current = phases[cell] ?? .pending; subject = "cell \(cell)"
+        default:
+            throw RunError.replay(file: "events.jsonl", line: line, reason: "event has scope '\(e.scope)' and cell \(e.cell.map { "\($0)" } ?? "none")")
+        }
+        guard e.from == current, current.successor == e.to else {
+            let kind = e.to <= e.from ? "backward" : (e.from != current ? "out-of-order" : "skipped")
+            throw RunError.replay(file: "events.jsonl", line: line,
+                                  reason: "\(kind) transition \(e.from.rawValue.uppercased()) → \(e.to.rawValue.uppercased()) for \(subject), which was \(current.rawValue.uppercased()); transitions only go forward one step")
+        }
+        if let cell = e.cell { phases[cell] = e.to } else { sweep = e.to }
+    }
+
+    mutating func add(_ a: AttemptRecord) {
+        attempts[a.cell, default: []].append(a)
+        if a.status == .ok { spend = spend + a.costUSD }
+    }
+
+    mutating func add(_ g: GradeRecord) { grades[g.attempt, default: []].append(g) }
+
+    /// The phase of a cell (PENDING when it has no events).
+    public func phase(_ cell: CellID) -> Phase { phases[cell] ?? .pending }
+
+    /// The attempt whose response stands for the cell: its last one.
+    public func finalAttempt(_ cell: CellID) -> AttemptRecord? { attempts[cell]?.last }
+}

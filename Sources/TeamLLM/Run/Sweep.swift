@@ -1,0 +1,230 @@
+import Foundation
+
+/// Where a sweep reads from and writes to.
+public struct RunOptions: Sendable {
+    public var registryDir: URL
+    public var dataDir: URL
+    public var runsDir: URL
+    /// Live progress on stderr: automatic (a live line on a terminal, a plain line every few seconds otherwise) or off.
+    public var progress: Bool
+    /// Stop scheduling after this many cells (a controlled interruption, for tests and trials).
+    public var stopAfter: Int?
+
+    public init(registryDir: URL, dataDir: URL, runsDir: URL, progress: Bool = true, stopAfter: Int? = nil) {
+        self.registryDir = registryDir; self.dataDir = dataDir; self.runsDir = runsDir
+        self.progress = progress; self.stopAfter = stopAfter
+    }
+
+    /// The cache folder a manifest names, resolved against the runs directory.
+    public func cacheURL(_ manifest: Manifest) -> URL {
+        manifest.cache.hasPrefix("/") ? URL(fileURLWithPath: manifest.cache) : runsDir.appendingPathComponent(manifest.cache)
+    }
+}
+
+/// How a launch or resume ended.
+public struct SweepReport: Sendable {
+    public let folder: RunFolder
+    public let cells: Int
+    public let completed: Int
+    public let sweepPhase: Phase
+    public let spend: USD
+    /// Why scheduling stopped before every cell ran (budget cap, stop-after), if it did.
+    public let stoppedBy: String?
+    /// Repairs and warnings found on the way, e.g. a torn line kept in quarantine.
+    public let notices: [String]
+}
+
+/// Launches a sweep from a manifest, or resumes it where it stopped.
+public enum Sweep {
+    /// Runs every cell of the manifest not yet COMPLETED in its run folder.
+    public static func run(manifest url: URL, options: RunOptions) async throws -> SweepReport {
+        let registry = try Registry.load(from: options.registryDir)
+        let manifestText: String
+        do { manifestText = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ConfigError(file: url.path, line: 0, column: 0, path: "", message: "cannot read the manifest (\(error.localizedDescription))")
+        }
+        let manifest = try Manifest.parse(manifestText, file: url.path, registry: registry)
+        let plan = try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir)
+        let providers = try makeProviders(plan: plan, registry: registry, dataDir: options.dataDir)
+        let frozen = freeze(plan: plan, registry: registry)
+        let folderURL = options.runsDir.appendingPathComponent(try manifest.runID())
+        try FileManager.default.createDirectory(at: options.runsDir, withIntermediateDirectories: true)
+
+        var isResume = FileManager.default.fileExists(atPath: folderURL.path)
+        let folder: RunFolder
+        if isResume {
+            folder = RunFolder(url: folderURL)
+            try checkSameLaunch(folder, manifest: manifest, registry: frozen)
+        } else {
+            let datasets = Dictionary(plan.datasets.map { ($0.benchmark.file, $0.sha256) } + providers.recordingHashes, uniquingKeysWith: { a, _ in a })
+            let env = RunEnvironment.current()
+            folder = try RunFolder.create(at: folderURL, manifest: manifest, manifestText: manifestText, planTable: plan.table, registry: frozen) { registryHash in
+                struct Fingerprint: Encodable {
+                    let run, manifestHash, manifestSourceHash, planHash, registryHash: String
+                    let cells: Int
+                    let datasets: [String: String]
+                    let environment: RunEnvironment
+                }
+                let fp = Fingerprint(run: folderURL.lastPathComponent, manifestHash: try manifest.hash(),
+                                     manifestSourceHash: Digest.sha256(manifestText), planHash: plan.hash,
+                                     registryHash: registryHash, cells: plan.cells.count, datasets: datasets, environment: env)
+                return RunHeader(run: fp.run, manifestHash: fp.manifestHash, manifestSourceHash: fp.manifestSourceHash, planHash: fp.planHash, registryHash: registryHash,
+                                 cells: fp.cells, datasets: datasets, environment: env, fingerprint: try CanonicalJSON.hash(fp),
+                                 createdAt: Clock.now())
+            }
+            if folder.url != folderURL { isResume = true }
+        }
+        let lock = try RunLock(folder)
+        defer { withExtendedLifetime(lock) {} }
+
+        let header = try folder.readHeader()
+        guard header.planHash == plan.hash else {
+            throw RunError.corrupt("run \(folder.id) was planned as \(header.planHash.prefix(12))… but the manifest now plans \(plan.hash.prefix(12))…; datasets or seeds differ")
+        }
+
+        // Read every stream; keep any torn tail in quarantine, then continue the chain.
+        var notices: [String] = []
+        var tornNotes: [TornLineNote] = []
+        var contents: [String: StreamContents] = [:]
+        for stream in [EventRecord.stream, AttemptRecord.stream, GradeRecord.stream, SessionRecord.stream] {
+            let streamURL = folder.url.appendingPathComponent("\(stream).jsonl")
+            var c = try StreamReader.read(streamURL)
+            if let torn = c.torn {
+                let kept = try RecordStream.quarantine(torn, of: streamURL, into: folder.quarantine)
+                tornNotes.append(TornLineNote(stream: stream, offset: torn.offset, length: torn.bytes.count,
+                                              sha256: Digest.sha256(torn.bytes), quarantine: kept))
+                notices.append("\(stream).jsonl: incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes, left by a crash) moved to quarantine/\(kept); its work will be redone")
+                c.torn = nil
+            }
+            contents[stream] = c
+        }
+        let state = try RunState.replay(
+            events: contents[EventRecord.stream]!.decode(EventRecord.self, file: "events.jsonl"),
+            attempts: contents[AttemptRecord.stream]!.decode(AttemptRecord.self, file: "attempts.jsonl"),
+            grades: contents[GradeRecord.stream]!.decode(GradeRecord.self, file: "grades.jsonl"))
+
+        let cache = try ResponseCache(root: options.cacheURL(manifest))
+        let journal = try RunJournal(folder: folder, cache: cache, streams: contents, state: state, cap: manifest.budgetUSD)
+        let env = RunEnvironment.current()
+        try await journal.record(SessionRecord(kind: isResume ? "resume" : "launch", pid: getpid(), environment: env, at: Clock.now(), torn: nil))
+        for note in tornNotes {
+            try await journal.record(SessionRecord(kind: "torn_line", pid: getpid(), environment: env, at: Clock.now(), torn: note))
+        }
+
+        var sweep = Progress.resume(at: state.sweep)
+        if case let .pending(p) = sweep {
+            let (e, t) = p.start()
+            try await journal.recordSweep(t)
+            sweep = .executing(e)
+        }
+
+        let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: providers.byKind), cache: cache,
+                                  journal: journal, runID: folder.id)
+        let todo = plan.cells.filter { state.phase($0.id) != .completed }
+        let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
+        let stoppedBy = try await execute(todo, context: context, concurrency: manifest.concurrency, stopAfter: options.stopAfter)
+        ticker?.cancel()
+        _ = await ticker?.value
+
+        let finalState = await journal.state
+        let completed = plan.cells.filter { finalState.phase($0.id) == .completed }.count
+        if completed == plan.cells.count {
+            if case let .executing(e) = sweep {
+                let (v, t) = e.executed()
+                try await journal.recordSweep(t)
+                sweep = .verifying(v)
+            }
+            if case let .verifying(v) = sweep {
+                await journal.sync()
+                let problems = try Verifier.verify(folder, cache: cache)
+                guard problems.isEmpty else {
+                    throw RunError.corrupt("every cell is done but verification failed: \(problems.prefix(3).joined(separator: "; "))")
+                }
+                try await journal.recordSweep(v.verified())
+            }
+        }
+        await journal.sync()
+        return SweepReport(folder: folder, cells: plan.cells.count, completed: completed, sweepPhase: await journal.sweepPhase,
+                           spend: await journal.spend, stoppedBy: stoppedBy, notices: notices)
+    }
+
+    /// Runs cells with bounded concurrency; returns why it stopped early, if it did.
+    private static func execute(_ todo: [PlannedCell], context: CellContext, concurrency: Int, stopAfter: Int?) async throws -> String? {
+        var stoppedBy: String?
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = todo.makeIterator()
+            var started = 0
+            var inFlight = 0
+            func launch() async -> Bool {
+                if let limit = stopAfter, started >= limit { stoppedBy = "stop-after \(limit)"; return false }
+                guard let cell = next.next() else { return false }
+                let ceiling = context.ceiling(cell)
+                guard await context.journal.reserve(ceiling) else { stoppedBy = "budget cap"; return false }
+                started += 1
+                inFlight += 1
+                group.addTask {
+                    defer { Task { await context.journal.release(ceiling) } }
+                    try await context.run(cell)
+                }
+                return true
+            }
+            while inFlight < concurrency, await launch() {}
+            while inFlight > 0 {
+                try await group.next()
+                inFlight -= 1
+                if stoppedBy == nil { _ = await launch() }
+            }
+        }
+        return stoppedBy
+    }
+
+    /// Refuses to continue a run with a manifest or registry other than the ones it was frozen with.
+    private static func checkSameLaunch(_ folder: RunFolder, manifest: Manifest, registry: FrozenRegistry) throws {
+        let frozen = try folder.manifest()
+        let diff = try manifest.differences(from: frozen)
+        guard diff.isEmpty else { throw RunError.manifestMismatch(run: folder.id, fields: diff) }
+        let frozenRegistry = try folder.registry()
+        guard frozenRegistry == registry else {
+            var changed: [String] = []
+            for m in registry.models where !frozenRegistry.models.contains(m) { changed.append("model \(m.id)") }
+            for b in registry.benchmarks where !frozenRegistry.benchmarks.contains(b) { changed.append("benchmark \(b.id)") }
+            for r in registry.recordings where !frozenRegistry.recordings.contains(r) { changed.append("recording \(r.id)") }
+            for t in registry.templates where !frozenRegistry.templates.contains(t) { changed.append("template \(t.name)") }
+            throw RunError.registryChanged(run: folder.id, fields: changed)
+        }
+    }
+
+    static func freeze(plan: SweepPlan, registry: Registry) -> FrozenRegistry {
+        let benchmarks = plan.datasets.map(\.benchmark)
+        let recordings = Set(plan.models.compactMap { m in
+            plan.manifest.models.first { $0.ref == m.id }?.provider == .replay ? m.replay?.recording : nil
+        }).sorted().compactMap { registry.recordings[$0] }
+        let templates = Set(benchmarks.map(\.template)).sorted().compactMap { registry.templates[$0] }
+        return FrozenRegistry(models: plan.models, benchmarks: benchmarks, recordings: recordings, templates: templates)
+    }
+
+    struct Providers {
+        var byKind: [ProviderKind: any Provider] = [:]
+        var recordingHashes: [(String, String)] = []
+    }
+
+    static func makeProviders(plan: SweepPlan, registry: Registry, dataDir: URL) throws -> Providers {
+        var out = Providers()
+        let kinds = Set(plan.manifest.models.map(\.provider))
+        if kinds.contains(.replay) {
+            // Manifest validation guarantees every replayed model's recording covers the sweep's one benchmark.
+            let replayed = plan.models.filter { m in plan.manifest.models.contains { $0.ref == m.id && $0.provider == .replay } }
+            let ids = Set(replayed.compactMap { $0.replay?.recording })
+            guard ids.count == 1, let id = ids.first, let rec = registry.recordings[id] else {
+                throw RunError.corrupt("replayed models must come from one recording; found \(ids.sorted())")
+            }
+            let provider = try ReplayProvider(recording: rec, models: replayed, dataDir: dataDir)
+            out.byKind[.replay] = provider
+            out.recordingHashes.append((rec.file, provider.sha256))
+        }
+        if kinds.contains(.simulated), let s = plan.manifest.providers.simulated {
+            out.byKind[.simulated] = SimulatedProvider(settings: s)
+        }
+        return out
+    }
+}

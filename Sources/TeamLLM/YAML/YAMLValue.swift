@@ -1,0 +1,159 @@
+import Foundation
+import Yams
+
+/// A YAML node with the file and field path it came from, so every conversion error can say where.
+struct YAMLValue {
+    let node: Node
+    let file: String
+    let path: String
+
+    /// Parses a YAML document; syntax errors carry the parser's line and column.
+    static func parse(_ text: String, file: String) throws -> YAMLValue {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: file, line: 0, column: 0, path: "", message: "the file is empty; expected a mapping")
+            }
+            return YAMLValue(node: node, file: file, path: "")
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: Self.line(of: error), column: Self.column(of: error), path: "",
+                              message: "not valid YAML: \(Self.summary(of: error))")
+        }
+    }
+
+    /// Reads and parses a YAML file.
+    static func load(_ url: URL) throws -> YAMLValue {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ConfigError(file: url.path, line: 0, column: 0, path: "", message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(text, file: url.path)
+    }
+
+    private static func line(of e: YamlError) -> Int {
+        switch e {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): mark.line
+        default: 0
+        }
+    }
+    private static func column(of e: YamlError) -> Int {
+        switch e {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): mark.column
+        default: 0
+        }
+    }
+    private static func summary(of e: YamlError) -> String {
+        switch e {
+        case let .scanner(context, problem, _, _): [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+        case let .parser(context, problem, _, _): [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+        case let .composer(context, problem, _, _): [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+        default: "\(e)"
+        }
+    }
+
+    /// An error located at this value.
+    func error(_ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, path: path, message: message)
+    }
+
+    private var found: String {
+        switch node {
+        case let .scalar(s): s.string.isEmpty ? "an empty value" : "'\(s.string)'"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+
+    private var isNull: Bool {
+        if case let .scalar(s) = node { return s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string) }
+        return false
+    }
+
+    /// The value as a mapping whose keys must all be in `allowed`.
+    func mapping(allowed: [String]) throws -> YAMLMap {
+        guard case let .mapping(m) = node else { throw error("expected a mapping with keys \(allowed.joined(separator: ", ")), found \(found)") }
+        var entries: [(String, YAMLValue)] = []
+        for (k, v) in m {
+            guard case let .scalar(ks) = k else { throw YAMLValue(node: k, file: file, path: path).error("keys must be plain text") }
+            let childPath = path.isEmpty ? ks.string : "\(path).\(ks.string)"
+            guard allowed.contains(ks.string) else {
+                throw YAMLValue(node: k, file: file, path: childPath).error("unknown field '\(ks.string)'; expected one of: \(allowed.joined(separator: ", "))")
+            }
+            if entries.contains(where: { $0.0 == ks.string }) {
+                throw YAMLValue(node: k, file: file, path: childPath).error("field '\(ks.string)' appears twice")
+            }
+            entries.append((ks.string, YAMLValue(node: v, file: file, path: childPath)))
+        }
+        return YAMLMap(owner: self, entries: entries)
+    }
+
+    /// The value as a mapping from free-form names to values (registry tables).
+    func table() throws -> [(String, YAMLValue)] {
+        guard case let .mapping(m) = node else { throw error("expected a mapping of names to entries, found \(found)") }
+        var out: [(String, YAMLValue)] = []
+        for (k, v) in m {
+            guard case let .scalar(ks) = k else { throw YAMLValue(node: k, file: file, path: path).error("names must be plain text") }
+            let childPath = path.isEmpty ? ks.string : "\(path).\(ks.string)"
+            if out.contains(where: { $0.0 == ks.string }) { throw YAMLValue(node: k, file: file, path: childPath).error("'\(ks.string)' appears twice") }
+            out.append((ks.string, YAMLValue(node: v, file: file, path: childPath)))
+        }
+        return out
+    }
+
+    /// The value as a list.
+    func list() throws -> [YAMLValue] {
+        guard case let .sequence(s) = node else { throw error("expected a list, found \(found)") }
+        return s.enumerated().map { YAMLValue(node: $1, file: file, path: "\(path)[\($0)]") }
+    }
+
+    /// A non-empty string (any scalar is read as its text: `name: no` is the string "no").
+    func string() throws -> String {
+        guard case let .scalar(s) = node, !isNull, !s.string.isEmpty else { throw error("expected text, found \(found)") }
+        return s.string
+    }
+
+    /// An integer within `range`.
+    func int(in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
+        guard case let .scalar(s) = node, s.style == .plain, let v = Int(s.string) else { throw error("expected a whole number, found \(found)") }
+        guard range.contains(v) else { throw error("expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(v)") }
+        return v
+    }
+
+    /// A number within `range`.
+    func double(in range: ClosedRange<Double>) throws -> Double {
+        guard case let .scalar(s) = node, s.style == .plain, let v = Double(s.string), v.isFinite else { throw error("expected a number, found \(found)") }
+        guard range.contains(v) else { throw error("expected a number from \(range.lowerBound) to \(range.upperBound), found \(s.string)") }
+        return v
+    }
+
+    /// An exact decimal written as text or a plain number (prices, budgets).
+    func usd() throws -> USD {
+        guard case let .scalar(s) = node, let v = USD(exactly: s.string) else {
+            throw error("expected a non-negative decimal amount in USD such as \"0.50\", found \(found)")
+        }
+        return v
+    }
+
+    /// True when the value is YAML null or empty.
+    var isAbsent: Bool { isNull }
+}
+
+/// A mapping whose keys were checked; hands out located children.
+struct YAMLMap {
+    let owner: YAMLValue
+    let entries: [(String, YAMLValue)]
+
+    /// A field that must be present and not null.
+    func required(_ key: String) throws -> YAMLValue {
+        guard let v = optional(key) else {
+            throw owner.error("missing required field '\(key)'")
+        }
+        return v
+    }
+
+    /// A field that may be absent or null.
+    func optional(_ key: String) -> YAMLValue? {
+        guard let v = entries.first(where: { $0.0 == key })?.1, !v.isAbsent else { return nil }
+        return v
+    }
+}
