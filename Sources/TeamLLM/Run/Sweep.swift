@@ -9,10 +9,12 @@ public struct RunOptions: Sendable {
     public var progress: Bool
     /// Stop scheduling after this many cells (a controlled interruption, for tests and trials).
     public var stopAfter: Int?
+    /// Launch into this run id instead of the one the manifest hash gives (refused if its frozen manifest differs).
+    public var runID: String?
 
-    public init(registryDir: URL, dataDir: URL, runsDir: URL, progress: Bool = true, stopAfter: Int? = nil) {
+    public init(registryDir: URL, dataDir: URL, runsDir: URL, progress: Bool = true, stopAfter: Int? = nil, runID: String? = nil) {
         self.registryDir = registryDir; self.dataDir = dataDir; self.runsDir = runsDir
-        self.progress = progress; self.stopAfter = stopAfter
+        self.progress = progress; self.stopAfter = stopAfter; self.runID = runID
     }
 
     /// The cache folder a manifest names, resolved against the runs directory.
@@ -47,7 +49,7 @@ public enum Sweep {
         let plan = try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir)
         let providers = try makeProviders(plan: plan, registry: registry, dataDir: options.dataDir)
         let frozen = freeze(plan: plan, registry: registry)
-        let folderURL = options.runsDir.appendingPathComponent(try manifest.runID())
+        let folderURL = options.runsDir.appendingPathComponent(try options.runID ?? manifest.runID())
         try FileManager.default.createDirectory(at: options.runsDir, withIntermediateDirectories: true)
 
         var isResume = FileManager.default.fileExists(atPath: folderURL.path)

@@ -1,0 +1,32 @@
+# TeamLLM: `make test` and `make demo` do all set-up themselves on a fresh Debian machine.
+SHELL := /bin/bash
+DATA_DIR ?= $(if $(TEAMLLM_DATA_DIR),$(TEAMLLM_DATA_DIR),$(CURDIR)/../shared/data)
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev bubblewrap python3
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: deps build test demo bench clean
+
+# Installs whichever of the Debian packages the project needs are missing (needs root or sudo).
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build
+
+test: build
+	TEAMLLM_DATA_DIR="$(DATA_DIR)" swift test --disable-xctest $(SWIFT_TEST_FLAGS)
+
+demo: build
+	@scripts/demo.sh "$(DATA_DIR)"
+
+bench: deps
+	swift build -c release
+	.build/release/teamllm-bench --data-dir "$(DATA_DIR)"
+
+clean:
+	rm -rf .build runs/cache runs/*-*
