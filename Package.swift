@@ -33,7 +33,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM"]),
-        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM"]),
+        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,7 +3,8 @@ import Foundation
 /// Answers with recorded outputs of real models, looked up by the item's question text.
 ///
 /// Every sample of a cell gets the same recorded text: a recording holds one output per model
-/// and question. Cost is $0 (`recorded`): nobody paid for these calls in this run.
+/// and question. Cost is $0 (`recorded`): nobody paid for these calls in this run. Latency is 0:
+/// the recording has none, and the time of a lookup is not a model's latency.
 public struct ReplayProvider: Provider {
     public let kind = ProviderKind.replay
     let recording: RecordingEntry
@@ -60,7 +61,6 @@ public struct ReplayProvider: Provider {
     }
 
     public func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse {
-        let started = DispatchTime.now()
         guard let (line, row) = rows[context.item.question] else {
             throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no row for item \(context.item.id) of \(context.benchmark.id)")
         }
@@ -76,9 +76,8 @@ public struct ReplayProvider: Provider {
             data = try CanonicalJSON.encode(BodyWithProvenance(body: body, extraKey: "replay", extra: Provenance(
                 recording: recording.id, sha256: sha256, line: line, key: key, publisherIsCorrect: label)))
         } catch { throw AttemptFailure(kind: "internal", message: "cannot encode replay body: \(error)") }
-        let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
         return ProviderResponse(body: data, answerText: solution, usage: nil, cost: .zero, costSource: "recorded",
-                                modelUsed: request.model, providerUsed: "replay:\(recording.id)", latencyMs: ms)
+                                modelUsed: request.model, providerUsed: "replay:\(recording.id)", latencyMs: 0)
     }
 
 }

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import Testing
+@testable import TeamLLM
+
+@Suite("runs: launch, resume, cache, refusal, lock, torn lines, tampering")
+struct RunTests {
+    /// Launches (or resumes) a manifest text in `dir/runs`.
+    @discardableResult
+    func run(_ text: String, in dir: URL, stopAfter: Int? = nil, runID: String? = nil) async throws -> SweepReport {
+        let url = try Fixtures.write(text, to: dir)
+        return try await Sweep.run(manifest: url, options: Fixtures.options(runsDir: dir.appendingPathComponent("runs"), stopAfter: stopAfter, runID: runID))
+    }
+
+    func cache(_ dir: URL) throws -> ResponseCache { try ResponseCache(root: dir.appendingPathComponent("runs/cache")) }
+
+    @Test("an interrupted and resumed run gives the same matrix bytes as an uninterrupted one")
+    func resumeParity() async throws {
+        let whole = Fixtures.tempDir("whole"), parts = Fixtures.tempDir("parts")
+        let text = Fixtures.manifest(samples: 2)
+        let a = try await run(text, in: whole)
+        #expect(a.sweepPhase == .completed && a.completed == 360)
+        var r = try await run(text, in: parts, stopAfter: 100)
+        #expect(r.stoppedBy == "stop-after 100" && r.completed < 360 && r.sweepPhase == .executing)
+        r = try await run(text, in: parts, stopAfter: 150)
+        r = try await run(text, in: parts)
+        #expect(r.sweepPhase == .completed && r.completed == 360)
+        let ma = try Matrix.build(a.folder), mb = try Matrix.build(r.folder)
+        #expect(try ma.jsonl() == mb.jsonl())
+        #expect(ma.csv() == mb.csv())
+        #expect(try Matrix.build(a.folder).jsonl() == ma.jsonl()) // rebuilding gives the same bytes
+        #expect(try Verifier.verify(r.folder, cache: cache(parts)) == [])
+        let records = try RunRecords.read(r.folder)
+        #expect(records.grades.count == 360)
+        #expect(Set(records.grades.map(\.payload.cell)).count == 360)
+        #expect(records.sessions.map(\.payload.kind) == ["launch", "resume", "resume"])
+
+        // Resuming a completed run changes nothing.
+        let before = try Data(contentsOf: r.folder.stream(AttemptRecord.self))
+        _ = try await run(text, in: parts)
+        #expect(try Data(contentsOf: r.folder.stream(AttemptRecord.self)) == before)
+    }
+
+    @Test("a second run over the same cache pays nothing and points at the attempts that paid")
+    func cacheSharing() async throws {
+        let dir = Fixtures.tempDir("share")
+        let first = try await run(Fixtures.manifest(name: "first"), in: dir)
+        let second = try await run(Fixtures.manifest(name: "second"), in: dir)
+        #expect(first.spend > .zero)
+        #expect(second.spend == .zero)
+        let attempts = try RunRecords.read(second.folder).attempts.map(\.payload)
+        #expect(attempts.count == 180)
+        #expect(attempts.allSatisfy { $0.status == .cacheHit && $0.costUSD == .zero && $0.cacheOrigin?.hasPrefix(first.folder.id + "/") == true })
+        let m1 = try Matrix.build(first.folder).cells, m2 = try Matrix.build(second.folder).cells
+        #expect(m1.map(\.verdict) == m2.map(\.verdict))
+        #expect(try Verifier.verify(second.folder, cache: cache(dir)) == [])
+    }
+
+    @Test("launching a different manifest into an existing run is refused, listing the fields")
+    func differentManifest() async throws {
+        let dir = Fixtures.tempDir("differ")
+        let first = try await run(Fixtures.manifest(items: 5), in: dir)
+        do {
+            try await run(Fixtures.manifest(items: 6, seed: 8), in: dir, runID: first.folder.id)
+            Issue.record("a different manifest was accepted")
+        } catch let RunError.manifestMismatch(run, fields) {
+            #expect(run == first.folder.id)
+            #expect(fields == ["benchmarks[0].limit", "seed"])
+        }
+    }
+
+    @Test("a second process on one run is refused")
+    func lock() async throws {
+        let dir = Fixtures.tempDir("lock")
+        let first = try await run(Fixtures.manifest(items: 5), in: dir, stopAfter: 3)
+        let held = try RunLock(first.folder)
+        await #expect(throws: RunError.self) { try await run(Fixtures.manifest(items: 5), in: dir) }
+        withExtendedLifetime(held) {}
+    }
+
+    @Test("a torn last line is reported, kept in quarantine, and the run completes")
+    func tornLine() async throws {
+        let dir = Fixtures.tempDir("torn")
+        let text = Fixtures.manifest(items: 10)
+        let first = try await run(text, in: dir, stopAfter: 20)
+        let attempts = first.folder.stream(AttemptRecord.self)
+        let fragment = Data(#"{"seq":999,"prev":"0000"#.utf8)
+        let handle = try FileHandle(forWritingTo: attempts)
+        handle.seekToEndOfFile(); handle.write(fragment); try handle.close()
+        #expect(throws: RunError.self) { try RunRecords.read(first.folder) }
+
+        let resumed = try await run(text, in: dir)
+        #expect(resumed.sweepPhase == .completed)
+        #expect(resumed.notices.count == 1 && resumed.notices[0].contains("attempts.jsonl: incomplete last line"))
+        let sessions = try RunRecords.read(resumed.folder).sessions.map(\.payload)
+        let note = try #require(sessions.first { $0.kind == "torn_line" }?.torn)
+        #expect(note.stream == "attempts" && note.length == fragment.count)
+        #expect(try Data(contentsOf: resumed.folder.quarantine.appendingPathComponent(note.quarantine)) == fragment)
+        #expect(try Verifier.verify(resumed.folder, cache: cache(dir)) == [])
+    }
+
+    @Test("verify names a bad record after a one-byte change anywhere in the run or the cache")
+    func tamper() async throws {
+        let dir = Fixtures.tempDir("tamper")
+        let r = try await run(Fixtures.manifest(items: 4), in: dir)
+        let c = try cache(dir)
+        #expect(try Verifier.verify(r.folder, cache: c) == [])
+        let fm = FileManager.default
+        var files = try fm.contentsOfDirectory(atPath: r.folder.url.path).filter { $0 != "lock" && $0 != "quarantine" }.map { r.folder.url.appendingPathComponent($0) }
+        for sub in ["requests", "responses"] {
+            let root = dir.appendingPathComponent("runs/cache/\(sub)")
+            for d in try fm.contentsOfDirectory(atPath: root.path) {
+                files += try fm.contentsOfDirectory(atPath: root.appendingPathComponent(d).path).prefix(2).map { root.appendingPathComponent("\(d)/\($0)") }
+            }
+        }
+        #expect(files.count > 20)
+        var rng = SplitMix64(text: "tamper")
+        for file in files {
+            let original = try Data(contentsOf: file)
+            guard !original.isEmpty else { continue }
+            for _ in 0..<3 {
+                var changed = original
+                let i = Int(rng.next() % UInt64(original.count))
+                changed[i] = changed[i] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+                try changed.write(to: file)
+                let problems = try Verifier.verify(r.folder, cache: c)
+                #expect(!problems.isEmpty, "a change at byte \(i) of \(file.lastPathComponent) went unnoticed")
+                try original.write(to: file)
+            }
+        }
+        #expect(try Verifier.verify(r.folder, cache: c) == [])
+    }
+
+    @Test("a changed cache index row is caught by its row hash")
+    func tamperIndexRow() async throws {
+        let dir = Fixtures.tempDir("row")
+        let r = try await run(Fixtures.manifest(items: 3, simulated: false), in: dir)
+        let c = try cache(dir)
+        let attempt = try #require(RunRecords.read(r.folder).attempts.first?.payload)
+        let entry = try #require(try c.lookup(attempt.request))
+        // Rewrite the row's answer text through SQLite, leaving its row hash as it was.
+        let db = try DatabaseQueue(path: c.root.appendingPathComponent("index.sqlite").path)
+        try await db.write { try $0.execute(sql: "UPDATE responses SET answer_text = answer_text || ' ' WHERE request_key = ?", arguments: [entry.requestKey]) }
+        let problems = try Verifier.verify(r.folder, cache: c)
+        #expect(problems.count == 1)
+        #expect(problems.first?.contains("attempts.jsonl:") == true && problems.first?.contains("row hash") == true)
+    }
+}
