@@ -6,7 +6,8 @@ SWIFT_TEST_FLAGS ?=
 
 .PHONY: deps build test demo bench clean
 
-# Installs whichever of the Debian packages the project needs are missing (needs root or sudo).
+# Installs whichever of the Debian packages the project needs are missing (needs root or sudo), and the
+# jsonschema Python package the schema test uses.
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -14,6 +15,7 @@ deps:
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q "jsonschema>=4.18"
 
 build: deps
 	swift build

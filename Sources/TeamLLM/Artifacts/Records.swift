@@ -54,7 +54,7 @@ public struct AttemptRecord: StreamRecord, Equatable {
     public let tokens: TokenUsage?
     /// Metered cost of this attempt: what this run paid (0 for a cache hit).
     public let costUSD: USD
-    /// Where the cost figure comes from: `metered`, `registry_price`, `recorded` or `cache_hit`.
+    /// Where the cost figure comes from: `metered`, `registry_price`, `recorded`, `cache_hit`, or `none` for a failed call.
     public let costSource: String
     public let latencyMs: Int
     /// sha256 of the raw response body in the cache.
