@@ -23,7 +23,7 @@ struct RecordStreamTests {
     func chain() throws {
         let dir = Fixtures.tempDir("stream")
         let url = dir.appendingPathComponent("events.jsonl")
-        let s = try RecordStream(url: url, contents: StreamContents(lines: [], torn: nil))
+        let s = try RecordStream(url: url, tail: StreamTail(count: 0, lastHash: SealedLine.genesis, torn: nil))
         for _ in 0..<3 { try s.append(record) }
         let read = try StreamReader.read(url)
         #expect(read.lines.count == 3)

@@ -5,7 +5,7 @@ import Testing
 /// Holds docs/schemas/ to what the code writes: every record variant a run can produce must validate.
 @Suite("JSON Schemas in docs/schemas")
 struct SchemaTests {
-    @Test("records of launches, cache hits, failures, ungradable grades and a torn line all match their schemas")
+    @Test("records of a launch, cache hits, an interrupted resume and a torn line all match their schemas")
     func schemas() async throws {
         let dir = Fixtures.tempDir("schema")
         let runs = dir.appendingPathComponent("runs")

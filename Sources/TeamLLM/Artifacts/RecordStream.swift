@@ -33,7 +33,14 @@ public struct TornTail: Sendable, Equatable {
     public let bytes: Data
 }
 
-/// The verified content of a stream file.
+/// Where a stream ends: how many complete records, the seal of the last, and any torn tail.
+public struct StreamTail: Sendable {
+    public var count: Int
+    public var lastHash: String
+    public var torn: TornTail?
+}
+
+/// The verified lines of a small stream file, kept in memory (headers and tests).
 public struct StreamContents: Sendable {
     /// Each complete line with its seal, in order.
     public var lines: [(line: Data, hash: String)]
@@ -42,58 +49,82 @@ public struct StreamContents: Sendable {
 
     /// Decodes every line as `R`, naming the line on failure.
     public func decode<R: StreamRecord>(_: R.Type, file: String) throws -> [Stamped<R>] {
-        let decoder = JSONDecoder()
-        var out = [Stamped<R>]()
-        out.reserveCapacity(lines.count)
-        for (i, entry) in lines.enumerated() {
-            do { out.append(try decoder.decode(Stamped<R>.self, from: entry.line)) } catch {
+        try lines.enumerated().map { i, entry in
+            do { return try CanonicalJSON.decode(Stamped<R>.self, from: entry.line) } catch {
                 throw RecordStreamError.undecodable(file: file, line: i + 1, reason: "\(error)")
             }
         }
-        return out
     }
 }
 
 /// Reads a stream file and checks every seal, `seq` and `prev` link.
 public enum StreamReader {
-    /// Reads and verifies; a missing file reads as empty.
+    /// Reads a whole (small) stream into memory; a missing file reads as empty.
     public static func read(_ url: URL) throws -> StreamContents {
+        var lines: [(line: Data, hash: String)] = []
+        let tail = try scan(url) { line, hash, _ in lines.append((line, hash)) }
+        return StreamContents(lines: lines, torn: tail.torn)
+    }
+
+    /// Decodes and hands over every record in order, keeping none of them.
+    public static func records<R: StreamRecord>(_ url: URL, _: R.Type, each: (Stamped<R>) throws -> Void) throws -> StreamTail {
         let name = url.lastPathComponent
-        guard FileManager.default.fileExists(atPath: url.path) else { return StreamContents(lines: [], torn: nil) }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw RecordStreamError.unreadable(file: url.path, reason: "\(error)")
+        return try scan(url) { line, _, n in
+            let record: Stamped<R>
+            do { record = try CanonicalJSON.decode(Stamped<R>.self, from: line) } catch {
+                throw RecordStreamError.undecodable(file: name, line: n, reason: "\(error)")
+            }
+            try each(record)
         }
-        var lines = [(line: Data, hash: String)]()
+    }
+
+    /// Streams a file in 1 MiB chunks, checking each complete line and handing it over with its seal
+    /// and 1-based number; bytes after the last newline come back as the torn tail. A missing file is empty.
+    public static func scan(_ url: URL, each: (Data, String, Int) throws -> Void) throws -> StreamTail {
+        let name = url.lastPathComponent
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            if FileManager.default.fileExists(atPath: url.path) { throw RecordStreamError.unreadable(file: url.path, reason: "cannot open") }
+            return StreamTail(count: 0, lastHash: SealedLine.genesis, torn: nil)
+        }
+        defer { try? handle.close() }
         var prev = SealedLine.genesis
-        var start = data.startIndex
         var lineNo = 0
+        var consumed = 0 // bytes of complete lines so far
+        var pending: [UInt8] = []
         let newline = UInt8(ascii: "\n")
-        while start < data.endIndex {
-            guard let nl = data[start...].firstIndex(of: newline) else {
-                return StreamContents(lines: lines, torn: TornTail(offset: start - data.startIndex, bytes: data[start...]))
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                throw RecordStreamError.unreadable(file: url.path, reason: "\(error)")
             }
-            lineNo += 1
-            let line = data[start..<nl]
-            let hash: String
-            switch SealedLine.check(line) {
-            case let .success(h): hash = h
-            case let .failure(e): throw RecordStreamError.brokenSeal(file: name, line: lineNo, reason: "\(e)")
+            if chunk.isEmpty { break }
+            pending.append(contentsOf: chunk)
+            var start = 0
+            while let nl = pending[start...].firstIndex(of: newline) {
+                lineNo += 1
+                let line = pending[start..<nl]
+                let hash: String
+                switch SealedLine.check(line) {
+                case let .success(h): hash = h
+                case let .failure(e): throw RecordStreamError.brokenSeal(file: name, line: lineNo, reason: "\(e)")
+                }
+                let (seq, linePrev) = try header(of: line, file: name, line: lineNo)
+                guard seq == lineNo else { throw RecordStreamError.badSequence(file: name, line: lineNo, expected: lineNo, found: seq) }
+                guard linePrev == prev else {
+                    throw RecordStreamError.brokenChain(file: name, line: lineNo, expectedPrev: prev, foundPrev: linePrev)
+                }
+                try each(Data(line), hash, lineNo)
+                prev = hash
+                consumed += nl + 1 - start
+                start = nl + 1
             }
-            let (seq, linePrev) = try header(of: line, file: name, line: lineNo)
-            guard seq == lineNo else { throw RecordStreamError.badSequence(file: name, line: lineNo, expected: lineNo, found: seq) }
-            guard linePrev == prev else {
-                throw RecordStreamError.brokenChain(file: name, line: lineNo, expectedPrev: prev, foundPrev: linePrev)
-            }
-            prev = hash
-            lines.append((Data(line), hash))
-            start = nl + 1
+            pending.removeFirst(start)
         }
-        return StreamContents(lines: lines, torn: nil)
+        return StreamTail(count: lineNo, lastHash: prev, torn: pending.isEmpty ? nil : TornTail(offset: consumed, bytes: Data(pending)))
     }
 
     /// Reads `seq` and `prev` from the fixed prefix every sealed line starts with.
-    private static func header(of line: Data, file: String, line lineNo: Int) throws -> (Int, String) {
+    private static func header(of line: ArraySlice<UInt8>, file: String, line lineNo: Int) throws -> (Int, String) {
         // `{"seq":N,"prev":"<64>",` — written by SealedLine.seal, so a plain scan suffices.
         let bytes = Array(line.prefix(120))
         let seqTag = Array(#"{"seq":"#.utf8), prevTag = Array(#","prev":""#.utf8)
@@ -121,11 +152,11 @@ final class RecordStream {
     private(set) var lastHash: String
     private var unsynced = false
 
-    /// Opens for appending after `contents` (already read and verified, torn tail already handled).
-    init(url: URL, contents: StreamContents) throws {
+    /// Opens for appending after `tail` (the stream already read and verified, any torn tail handled).
+    init(url: URL, tail: StreamTail) throws {
         self.url = url
-        self.count = contents.lines.count
-        self.lastHash = contents.lines.last?.hash ?? SealedLine.genesis
+        self.count = tail.count
+        self.lastHash = tail.lastHash
         let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RecordStreamError.writeFailed(file: url.path, reason: String(cString: strerror(errno))) }
         self.fd = fd

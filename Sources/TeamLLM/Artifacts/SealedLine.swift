@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The on-disk form of one record: a JSON object that carries its own SHA-256 as its last key.
@@ -44,9 +45,11 @@ public enum SealedLine {
         else { return .failure(.noSeal) }
         let claimed = String(decoding: line[(suffixStart + suffixHead.count)..<(end - 2)], as: UTF8.self)
         guard Digest.isHex64(claimed) else { return .failure(.noSeal) }
-        var body = Data(line[line.startIndex..<suffixStart])
-        body.append(UInt8(ascii: "}"))
-        let actual = Digest.sha256(body)
+        var hasher = SHA256()
+        line[line.startIndex..<suffixStart].withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            ?? hasher.update(data: Array(line[line.startIndex..<suffixStart]))
+        hasher.update(data: [UInt8(ascii: "}")])
+        let actual = Digest.hex(hasher.finalize())
         return actual == claimed ? .success(actual) : .failure(.mismatch(claimed: claimed, actual: actual))
     }
 

@@ -31,13 +31,14 @@ public enum CellAudit {
                 if let f = r.failure { out += "  failure: \(f)\n" }
                 if let entry = try cache.lookup(r.request) {
                     let (request, response) = try cache.rawPair(entry)
-                    out += "  raw request (\(cache.requestURL(entry.requestKey).path)):\n\(indent(String(decoding: request, as: UTF8.self)))\n"
-                    out += "  raw response sha256 \(entry.responseHash) (\(cache.responseURL(entry.responseHash).path)):\n\(indent(String(decoding: response, as: UTF8.self)))\n"
+                    out += "  raw request (index.sqlite row \(entry.requestKey.prefix(12))…, sha256 checked):\n\(indent(String(decoding: request, as: UTF8.self)))\n"
+                    out += "  raw response sha256 \(entry.responseHash) (\(try cache.location(of: entry.responseHash).map { "\(cache.packURL($0.pack).path) at byte \($0.offset)" } ?? "-")):\n\(indent(String(decoding: response, as: UTF8.self)))\n"
                     if let span = records.grades.last(where: { $0.payload.attempt == r.attempt })?.payload.span {
                         out += "  answer text with the extracted span marked:\n\(indent(mark(entry.answerText, span)))\n"
                     }
                 }
             }
+            out += "manifest sha256 \(header.manifestHash) (frozen at launch in \(folder.manifestJSON.path))\n"
         }
         return out
     }

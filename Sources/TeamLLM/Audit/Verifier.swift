@@ -20,51 +20,57 @@ public enum Verifier {
         checkFile(folder.registryJSON, header.registryHash, "registry hash")
         checkFile(folder.planTSV, header.planHash, "plan hash")
 
-        let records: RunRecords
-        do { records = try RunRecords.read(folder) } catch { return problems + ["\(error)"] }
-        let state: RunState
-        do { state = try RunState.replay(events: records.events, attempts: records.attempts, grades: records.grades) } catch {
-            return problems + ["\(error)"]
-        }
-
-        for s in records.sessions {
-            guard let torn = s.payload.torn else { continue }
-            checkFile(folder.quarantine.appendingPathComponent(torn.quarantine), torn.sha256, "torn-line hash (sessions.jsonl:\(s.seq))")
-        }
-
-        var attemptsByID: [String: (AttemptRecord, Int)] = [:]
+        // Streamed: no stream is held in memory; attempts keep only what grades are checked against.
+        var state = RunState()
+        struct Seen { let cell: CellID; let failed: Bool }
+        var attempts: [String: Seen] = [:]
         var answers: [String: String] = [:]
-        for a in records.attempts {
-            let r = a.payload
-            let place = "attempts.jsonl:\(a.seq) (\(r.attempt))"
-            if attemptsByID[r.attempt] != nil { problems.append("\(place): attempt id appears twice") }
-            attemptsByID[r.attempt] = (r, a.seq)
-            guard r.status != .failed else { continue }
-            guard let responseHash = r.response else { problems.append("\(place): \(r.status.rawValue) attempt without a response hash"); continue }
-            do {
-                guard let entry = try cache.lookup(r.request) else { problems.append("\(place): cache has no entry for request \(r.request.prefix(12))…"); continue }
-                if !entry.isIntact { problems.append("\(place): \(CacheError.corruptRow(requestKey: r.request))"); continue }
-                if entry.responseHash != responseHash { problems.append("\(place): cache entry holds response \(entry.responseHash.prefix(12))…, the attempt recorded \(responseHash.prefix(12))…") }
-                _ = try cache.rawPair(entry)
-                answers[r.attempt] = entry.answerText
-            } catch { problems.append("\(place): \(error)") }
-        }
-
-        for g in records.grades {
-            let r = g.payload
-            let place = "grades.jsonl:\(g.seq) (\(r.cell))"
-            guard let (attempt, _) = attemptsByID[r.attempt], attempt.cell == r.cell else {
-                problems.append("\(place): grades attempt \(r.attempt), which is not an attempt of this cell"); continue
+        var batch: [(AttemptRecord, Int)] = []
+        func checkBatch() throws {
+            let stored = try cache.stored(batch.map(\.0.request))
+            for (r, seq) in batch {
+                let place = "attempts.jsonl:\(seq) (\(r.attempt))"
+                guard let responseHash = r.response else { problems.append("\(place): \(r.status.rawValue) attempt without a response hash"); continue }
+                guard let s = stored[r.request] else { problems.append("\(place): cache has no entry for request \(r.request.prefix(12))…"); continue }
+                if !s.entry.isIntact { problems.append("\(place): \(CacheError.corruptRow(requestKey: r.request))"); continue }
+                if Digest.sha256(s.request) != r.request { problems.append("\(place): the cached request no longer hashes to its key \(r.request.prefix(12))…"); continue }
+                if s.entry.responseHash != responseHash { problems.append("\(place): cache entry holds response \(s.entry.responseHash.prefix(12))…, the attempt recorded \(responseHash.prefix(12))…"); continue }
+                do { _ = try cache.body(responseHash, pack: s.pack, offset: s.offset, length: s.length) } catch { problems.append("\(place): \(error)"); continue }
+                answers[r.attempt] = s.entry.answerText
             }
-            guard let text = answers[r.attempt] else { continue } // the attempt's own problem is already listed
-            guard let grader = GraderCatalog.grader(named: r.grader), grader.version == r.graderVersion else { continue }
-            let again = grader.grade(response: text, gold: r.gold)
-            if again.verdict != r.verdict || again.extracted != r.extracted || again.span.map({ [$0.lowerBound, $0.upperBound] }) != r.span {
-                problems.append("\(place): regrading the stored answer gives \(again.verdict.rawValue) ('\(again.extracted ?? "")'), the record says \(r.verdict.rawValue) ('\(r.extracted ?? "")')")
-            }
+            batch.removeAll(keepingCapacity: true)
         }
+        do {
+            try RunRecords.stream(folder, EventRecord.self) { try state.apply($0.payload, line: $0.seq) }
+            try RunRecords.stream(folder, AttemptRecord.self) { a in
+                let r = a.payload
+                if attempts[r.attempt] != nil { problems.append("attempts.jsonl:\(a.seq) (\(r.attempt)): attempt id appears twice") }
+                attempts[r.attempt] = Seen(cell: r.cell, failed: r.status == .failed)
+                if r.status != .failed { batch.append((r, a.seq)) }
+                if batch.count >= 2000 { try checkBatch() }
+            }
+            try checkBatch()
+            try RunRecords.stream(folder, SessionRecord.self) { s in
+                guard let torn = s.payload.torn else { return }
+                checkFile(folder.quarantine.appendingPathComponent(torn.quarantine), torn.sha256, "torn-line hash (sessions.jsonl:\(s.seq))")
+            }
+            try RunRecords.stream(folder, GradeRecord.self) { g in
+                let r = g.payload
+                let place = "grades.jsonl:\(g.seq) (\(r.cell))"
+                guard let attempt = attempts[r.attempt], attempt.cell == r.cell, !attempt.failed else {
+                    problems.append("\(place): grades attempt \(r.attempt), which is not a completed attempt of this cell"); return
+                }
+                guard let text = answers[r.attempt] else { return } // the attempt's own problem is already listed
+                guard let grader = GraderCatalog.grader(named: r.grader), grader.version == r.graderVersion else { return }
+                let again = grader.grade(response: text, gold: r.gold)
+                if again.verdict != r.verdict || again.extracted != r.extracted || again.span.map({ [$0.lowerBound, $0.upperBound] }) != r.span {
+                    problems.append("\(place): regrading the stored answer gives \(again.verdict.rawValue) ('\(again.extracted ?? "")'), the record says \(r.verdict.rawValue) ('\(r.extracted ?? "")')")
+                }
+            }
+        } catch { return problems + ["\(error)"] }
 
-        for (cell, phase) in state.phases where phase >= .verifying && state.attempts[cell] == nil {
+        let attempted = Set(attempts.values.map(\.cell))
+        for (cell, phase) in state.phases where phase >= .verifying && !attempted.contains(cell) {
             problems.append("events.jsonl: cell \(cell) reached \(phase.rawValue.uppercased()) with no attempt on record")
         }
         if let structural = cache.structuralProblem() { problems.append("cache index.sqlite: \(structural)") }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// One cached response: what was asked, what came back, and which attempt paid for it.
 public struct CacheEntry: Sendable, Equatable {
@@ -62,59 +63,90 @@ public enum CacheError: Error, CustomStringConvertible {
     }
 }
 
-/// The response cache: a SQLite index (system libsqlite3 through GRDB) over content-addressed files.
+/// The response cache: a SQLite index (system libsqlite3 through GRDB) over content-addressed bodies.
 ///
-/// `requests/ab/<key>.json` holds the canonical request whose sha256 is `key`; `responses/ab/<hash>`
-/// holds a raw body whose sha256 is `hash`. Entries never expire; one cache serves many runs.
-/// Files are written before the index row, so a row never points at a missing file.
+/// Bodies live in append-only pack files, `packs/NNNNNN.pack`, each entry written as
+/// `TLLMBODY <sha256> <length>\n<body>\n` and found through the `bodies` table by its sha256 (one
+/// file per body cost an inode each, which dominated a cell's time). The `responses` row holds the
+/// canonical request (whose sha256 is its key), the answer text, the paying attempt and its metering,
+/// and a row hash. Entries never expire; one cache serves many runs, even from several processes at
+/// once (appends use O_APPEND, rows a SQLite transaction). A body is appended before its rows are
+/// committed, so a row never points at bytes that are not there; bytes a crash left unreferenced at
+/// the end of a pack are never read.
 public final class ResponseCache: Sendable {
     public let root: URL
-    private let db: DatabasePool
+    private let db: DatabaseQueue
+    private let pack: PackWriter
+    /// Packs roll over at this size.
+    static let packLimit: off_t = 1 << 30
 
     /// Opens (creating if needed) the cache at `root`.
     public init(root: URL) throws {
         self.root = root
         do {
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("packs"), withIntermediateDirectories: true)
             var config = Configuration()
             config.busyMode = .timeout(30)
-            db = try DatabasePool(path: root.appendingPathComponent("index.sqlite").path, configuration: config)
+            config.journalMode = .wal
+            // One connection for reads and writes keeps SQLite's page cache valid between them (a pool's
+            // readers re-read pages after every write: ~30 preads a cell). Durability comes from the
+            // journal's group commit, so commits need not fsync (synchronous = NORMAL).
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            db = try DatabaseQueue(path: root.appendingPathComponent("index.sqlite").path, configuration: config)
             try db.write { db in
                 try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS bodies (
+                      hash TEXT PRIMARY KEY NOT NULL,
+                      pack INTEGER NOT NULL,
+                      offset INTEGER NOT NULL,
+                      length INTEGER NOT NULL
+                    ) WITHOUT ROWID;
                     CREATE TABLE IF NOT EXISTS responses (
-                      request_key TEXT PRIMARY KEY NOT NULL,
-                      response_hash TEXT NOT NULL,
+                      id INTEGER PRIMARY KEY,
+                      request_key TEXT NOT NULL UNIQUE,
+                      request BLOB NOT NULL,
+                      response_hash TEXT NOT NULL REFERENCES bodies(hash),
                       answer_text TEXT NOT NULL,
                       origin_run TEXT NOT NULL,
                       origin_attempt TEXT NOT NULL,
                       metering TEXT NOT NULL,
                       row_hash TEXT NOT NULL
-                    ) WITHOUT ROWID
+                    )
                     """)
             }
         } catch let e as DatabaseError { throw CacheError.database("\(root.path)/index.sqlite: \(e.message ?? "\(e)")") }
+        pack = PackWriter(dir: root.appendingPathComponent("packs"))
     }
 
-    func requestURL(_ key: String) -> URL {
-        root.appendingPathComponent("requests/\(key.prefix(2))/\(key).json")
-    }
+    /// The file of a pack number.
+    public func packURL(_ number: Int) -> URL { root.appendingPathComponent(String(format: "packs/%06d.pack", number)) }
 
-    func responseURL(_ hash: String) -> URL {
-        root.appendingPathComponent("responses/\(hash.prefix(2))/\(hash)")
-    }
+    private static let columns = "request_key, response_hash, answer_text, origin_run, origin_attempt, metering, row_hash"
 
     /// The entry for a request, if any.
     public func lookup(_ requestKey: String) throws -> CacheEntry? {
         do {
             return try db.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM responses WHERE request_key = ?", arguments: [requestKey]).map(Self.entry)
+                let statement = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
+                return try Row.fetchOne(statement, arguments: [requestKey]).map(Self.entry)
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
     }
 
+    /// The canonical request stored with an entry, checked against its key.
+    public func request(_ requestKey: String) throws -> Data {
+        let data: Data? = try db.read { db in
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT request FROM responses WHERE request_key = ?"), arguments: [requestKey])
+        }
+        guard let data else { throw CacheError.missingFile("index row for request \(requestKey)") }
+        let actual = Digest.sha256(data)
+        guard actual == requestKey else { throw CacheError.corruptFile(path: "index.sqlite request \(requestKey.prefix(12))…", expected: requestKey, actual: actual) }
+        return data
+    }
+
     private static func entry(_ row: Row) throws -> CacheEntry {
         let meteringJSON: String = row["metering"]
-        let metering = try JSONDecoder().decode(CacheEntry.Metering.self, from: Data(meteringJSON.utf8))
+        let metering = try CanonicalJSON.decode(CacheEntry.Metering.self, from: meteringJSON.utf8)
         return CacheEntry(requestKey: row["request_key"], responseHash: row["response_hash"], answerText: row["answer_text"],
                           originRun: row["origin_run"], originAttempt: row["origin_attempt"], metering: metering, rowHash: row["row_hash"])
     }
@@ -124,41 +156,90 @@ public final class ResponseCache: Sendable {
     public func store(requestKey: String, request: Data, body: Data, answerText: String, originRun: String,
                       originAttempt: String, metering: CacheEntry.Metering) throws -> CacheEntry {
         let responseHash = Digest.sha256(body)
-        try writeOnce(request, to: requestURL(requestKey))
-        try writeOnce(body, to: responseURL(responseHash))
         let json = String(decoding: try CanonicalJSON.encode(metering), as: UTF8.self)
         let rowHash = CacheEntry.rowHash(requestKey: requestKey, responseHash: responseHash, answerText: answerText,
                                          originRun: originRun, originAttempt: originAttempt, meteringJSON: json)
+        let inserted: Bool
         do {
-            try db.write { db in
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO responses (request_key, response_hash, answer_text, origin_run, origin_attempt, metering, row_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [requestKey, responseHash, answerText, originRun, originAttempt, json, rowHash])
+            // One transaction: the body is appended (if new) before its rows, all under SQLite's write lock.
+            inserted = try db.write { db in
+                let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM bodies WHERE hash = ?"), arguments: [responseHash]) ?? false
+                if !known {
+                    let location = try pack.append(body, hash: responseHash, limit: Self.packLimit)
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, pack, offset, length) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [responseHash, location.pack, location.offset, body.count])
+                }
+                try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO responses (request_key, request, response_hash, answer_text, origin_run, origin_attempt, metering, row_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [requestKey, request, responseHash, answerText, originRun, originAttempt, json, rowHash])
+                return db.changesCount > 0
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
+        if inserted {
+            return CacheEntry(requestKey: requestKey, responseHash: responseHash, answerText: answerText, originRun: originRun,
+                              originAttempt: originAttempt, metering: metering, rowHash: rowHash)
+        }
         guard let stored = try lookup(requestKey) else { throw CacheError.database("row for \(requestKey) vanished after insert") }
         return stored
     }
 
-    /// Writes content-addressed bytes unless already present (write to a temporary name, then rename).
-    private func writeOnce(_ data: Data, to url: URL) throws {
-        if FileManager.default.fileExists(atPath: url.path) { return }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url, options: .atomic)
+    /// Everything stored for a set of requests, read in one transaction: entry, raw request, body
+    /// location. Missing keys are absent from the result.
+    public func stored(_ keys: [String]) throws -> [String: (entry: CacheEntry, request: Data, pack: Int, offset: Int, length: Int)] {
+        do {
+            return try db.read { db in
+                let statement = try db.cachedStatement(sql: """
+                    SELECT r.request_key, r.request, r.response_hash, r.answer_text, r.origin_run, r.origin_attempt, r.metering, r.row_hash,
+                           b.pack, b.offset, b.length
+                    FROM responses r LEFT JOIN bodies b ON b.hash = r.response_hash WHERE r.request_key = ?
+                    """)
+                var out: [String: (entry: CacheEntry, request: Data, pack: Int, offset: Int, length: Int)] = [:]
+                for key in Set(keys) {
+                    guard let row = try Row.fetchOne(statement, arguments: [key]) else { continue }
+                    out[key] = (try Self.entry(row), row["request"], row["pack"] ?? -1, row["offset"] ?? -1, row["length"] ?? -1)
+                }
+                return out
+            }
+        } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
     }
 
-    /// Reads a stored file and checks it against the hash it is named by.
-    public func read(_ url: URL, expecting hash: String) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw CacheError.missingFile(url.path) }
+    /// Where a body is: pack number, offset of its entry header, body length.
+    public func location(of hash: String) throws -> (pack: Int, offset: Int, length: Int)? {
+        try db.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT pack, offset, length FROM bodies WHERE hash = ?"), arguments: [hash])
+                .map { ($0["pack"], $0["offset"], $0["length"]) }
+        }
+    }
+
+    /// A body, read from its pack; its entry header, trailing newline and sha256 are all checked.
+    public func body(_ hash: String) throws -> Data {
+        guard let (number, offset, length) = try location(of: hash) else { throw CacheError.missingFile("body \(hash) (no index row)") }
+        return try body(hash, pack: number, offset: offset, length: length)
+    }
+
+    /// A body at a known place in a pack, checked as `body(_:)` does.
+    public func body(_ hash: String, pack number: Int, offset: Int, length: Int) throws -> Data {
+        let url = packURL(number)
+        let header = Data("TLLMBODY \(hash) \(length)\n".utf8)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CacheError.missingFile(url.path) }
+        defer { close(fd) }
+        var buffer = Data(count: header.count + length + 1)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(offset)) }
+        let place = "\(url.lastPathComponent) at byte \(offset)"
+        guard n == buffer.count, buffer.prefix(header.count) == header, buffer.last == UInt8(ascii: "\n") else {
+            throw CacheError.corruptFile(path: place, expected: hash, actual: "a damaged entry")
+        }
+        let data = buffer.subdata(in: header.count..<(header.count + length))
         let actual = Digest.sha256(data)
-        guard actual == hash else { throw CacheError.corruptFile(path: url.path, expected: hash, actual: actual) }
+        guard actual == hash else { throw CacheError.corruptFile(path: place, expected: hash, actual: actual) }
         return data
     }
 
     /// The raw request and response of an entry, both checked against their hashes.
     public func rawPair(_ entry: CacheEntry) throws -> (request: Data, response: Data) {
-        (try read(requestURL(entry.requestKey), expecting: entry.requestKey), try read(responseURL(entry.responseHash), expecting: entry.responseHash))
+        (try request(entry.requestKey), try body(entry.responseHash))
     }
 
     /// SQLite's own structural check of the index file; nil when it is sound.
@@ -171,8 +252,54 @@ public final class ResponseCache: Sendable {
 
     /// Flushes the index and files to stable storage (group commit, before the records that cite them).
     public func sync() {
+        pack.sync()
         try? db.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-        // Glibc's module does not export syncfs(2); sync(2) flushes this file system (and others) just as well, once a second.
-        Foundation.sync()
     }
+}
+
+/// Appends bodies to the newest pack. A lock orders appends within this process; O_APPEND orders
+/// them between processes, and the fd's offset after a write tells where the entry landed.
+final class PackWriter: Sendable {
+    private let dir: URL
+    private let state = Mutex<(number: Int, fd: Int32)>((0, -1))
+
+    init(dir: URL) { self.dir = dir }
+
+    deinit { state.withLock { if $0.fd >= 0 { close($0.fd) } } }
+
+    /// Appends one entry; returns its pack number and the offset of its header.
+    func append(_ body: Data, hash: String, limit: off_t) throws -> (pack: Int, offset: Int) {
+        var entry = Data("TLLMBODY \(hash) \(body.count)\n".utf8)
+        entry.append(body)
+        entry.append(UInt8(ascii: "\n"))
+        return try state.withLock { s in
+            if s.fd < 0 || lseek(s.fd, 0, SEEK_END) > limit {
+                if s.fd >= 0 { close(s.fd) }
+                let existing = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+                    .compactMap { $0.hasSuffix(".pack") ? Int($0.dropLast(5)) : nil }.max() ?? 1
+                var number = max(existing, s.number, 1)
+                var fd = open(dir.appendingPathComponent(String(format: "%06d.pack", number)).path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+                if fd >= 0, lseek(fd, 0, SEEK_END) > limit {
+                    close(fd)
+                    number += 1
+                    fd = open(dir.appendingPathComponent(String(format: "%06d.pack", number)).path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+                }
+                guard fd >= 0 else { throw CacheError.database("cannot open pack in \(dir.path): \(String(cString: strerror(errno)))") }
+                s = (number, fd)
+            }
+            let fd = s.fd
+            try entry.withUnsafeBytes { raw in
+                // One write(2): with O_APPEND the whole entry lands contiguously even with other writers.
+                let n = write(fd, raw.baseAddress!, raw.count)
+                guard n == raw.count else {
+                    throw CacheError.database("append to pack \(s.number) failed: \(n < 0 ? String(cString: strerror(errno)) : "short write")")
+                }
+            }
+            let end = lseek(fd, 0, SEEK_CUR)
+            return (s.number, Int(end) - entry.count)
+        }
+    }
+
+    /// Flushes the open pack to stable storage.
+    func sync() { state.withLock { if $0.fd >= 0 { fsync($0.fd) } } }
 }

@@ -29,8 +29,8 @@ public struct LabelAgreement: Sendable {
         for (cell, attempts) in state.attempts.sorted(by: { $0.key < $1.key }) {
             guard let a = attempts.last, a.provider == .replay, let g = state.grades[a.attempt]?.last,
                   let entry = try cache.lookup(a.request) else { continue }
-            let body = try cache.read(cache.responseURL(entry.responseHash), expecting: entry.responseHash)
-            guard let label = try JSONDecoder().decode(Body.self, from: body).replay?.publisher_is_correct else { continue }
+            let body = try cache.body(entry.responseHash)
+            guard let label = try CanonicalJSON.decode(Body.self, from: body).replay?.publisher_is_correct else { continue }
             if lines[cell.model] == nil { order.append(cell.model); lines[cell.model] = (0, 0, 0) }
             lines[cell.model]!.0 += 1
             if g.verdict == .correct { lines[cell.model]!.1 += 1 }

@@ -30,7 +30,7 @@ struct ChatCompletionBody: Codable {
     /// The assistant text of the first choice.
     static func answerText(from body: Data) throws(AttemptFailure) -> String {
         let parsed: ChatCompletionBody
-        do { parsed = try JSONDecoder().decode(ChatCompletionBody.self, from: body) } catch {
+        do { parsed = try CanonicalJSON.decode(ChatCompletionBody.self, from: body) } catch {
             throw AttemptFailure(kind: "malformed_response", message: "response body is not a chat completion: \(error)")
         }
         guard let content = parsed.choices.first?.message.content else {

@@ -51,7 +51,7 @@ public struct RunFolder: Sendable {
     /// The frozen manifest.
     public func manifest() throws -> Manifest {
         guard let data = FileManager.default.contents(atPath: manifestJSON.path) else { throw RunError.notFound("frozen manifest \(manifestJSON.path)") }
-        do { return try JSONDecoder().decode(Manifest.self, from: data) } catch {
+        do { return try CanonicalJSON.decode(Manifest.self, from: data) } catch {
             throw RunError.corrupt("\(manifestJSON.path): not a manifest: \(error)")
         }
     }
@@ -59,7 +59,7 @@ public struct RunFolder: Sendable {
     /// The frozen registry subset.
     public func registry() throws -> FrozenRegistry {
         guard let data = FileManager.default.contents(atPath: registryJSON.path) else { throw RunError.notFound("frozen registry \(registryJSON.path)") }
-        do { return try JSONDecoder().decode(FrozenRegistry.self, from: data) } catch {
+        do { return try CanonicalJSON.decode(FrozenRegistry.self, from: data) } catch {
             throw RunError.corrupt("\(registryJSON.path): not a frozen registry: \(error)")
         }
     }

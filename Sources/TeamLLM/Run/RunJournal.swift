@@ -21,13 +21,13 @@ actor RunJournal {
     private(set) var cellsDoneNow = 0
     private(set) var cacheHitsNow = 0
 
-    init(folder: RunFolder, cache: ResponseCache, streams: [String: StreamContents], state: RunState, cap: USD) throws {
+    init(folder: RunFolder, cache: ResponseCache, tails: [String: StreamTail], state: RunState, cap: USD) throws {
         self.folder = folder
         self.cache = cache
         self.state = state
         self.cap = cap
         func open<R: StreamRecord>(_ t: R.Type) throws -> RecordStream {
-            try RecordStream(url: folder.stream(t), contents: streams[R.stream] ?? StreamContents(lines: [], torn: nil))
+            try RecordStream(url: folder.stream(t), tail: tails[R.stream] ?? StreamTail(count: 0, lastHash: SealedLine.genesis, torn: nil))
         }
         events = try open(EventRecord.self)
         attempts = try open(AttemptRecord.self)

@@ -12,16 +12,24 @@ public struct RunRecords: Sendable {
     /// Reads a run's records; a torn last line is an error here (only a resume may repair it).
     public static func read(_ folder: RunFolder) throws -> RunRecords {
         func load<R: StreamRecord>(_ type: R.Type) throws -> [Stamped<R>] {
-            let url = folder.stream(type)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw RunError.notFound("\(url.path)") }
-            let contents = try StreamReader.read(url)
-            if let torn = contents.torn {
-                throw RunError.corrupt("\(url.lastPathComponent): incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes); run `teamllm run` on the manifest to resume, which keeps it in quarantine/")
-            }
-            return try contents.decode(type, file: url.lastPathComponent)
+            var out: [Stamped<R>] = []
+            try RunRecords.stream(folder, type) { out.append($0) }
+            return out
         }
         return RunRecords(folder: folder, header: try folder.readHeader(), events: try load(EventRecord.self),
                           attempts: try load(AttemptRecord.self), grades: try load(GradeRecord.self), sessions: try load(SessionRecord.self))
+    }
+}
+
+extension RunRecords {
+    /// Hands over a run's records of one type in order; a torn last line is an error here (only a resume repairs it).
+    public static func stream<R: StreamRecord>(_ folder: RunFolder, _ type: R.Type, each: (Stamped<R>) throws -> Void) throws {
+        let url = folder.stream(type)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw RunError.notFound("\(url.path)") }
+        let tail = try StreamReader.records(url, type, each: each)
+        if let torn = tail.torn {
+            throw RunError.corrupt("\(url.lastPathComponent): incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes); run `teamllm run` on the manifest to resume, which keeps it in quarantine/")
+        }
     }
 }
 

@@ -84,29 +84,30 @@ public enum Sweep {
             throw RunError.corrupt("run \(folder.id) was planned as \(header.planHash.prefix(12))… but the manifest now plans \(plan.hash.prefix(12))…; datasets or seeds differ")
         }
 
-        // Read every stream; keep any torn tail in quarantine, then continue the chain.
+        // Read every stream into the state, keeping no lines; keep any torn tail in quarantine, then continue the chain.
         var notices: [String] = []
         var tornNotes: [TornLineNote] = []
-        var contents: [String: StreamContents] = [:]
-        for stream in [EventRecord.stream, AttemptRecord.stream, GradeRecord.stream, SessionRecord.stream] {
-            let streamURL = folder.url.appendingPathComponent("\(stream).jsonl")
-            var c = try StreamReader.read(streamURL)
-            if let torn = c.torn {
+        var tails: [String: StreamTail] = [:]
+        var state = RunState()
+        func load<R: StreamRecord>(_ type: R.Type, _ apply: (Stamped<R>) throws -> Void) throws {
+            let streamURL = folder.stream(type)
+            var tail = try StreamReader.records(streamURL, type, each: apply)
+            if let torn = tail.torn {
                 let kept = try RecordStream.quarantine(torn, of: streamURL, into: folder.quarantine)
-                tornNotes.append(TornLineNote(stream: stream, offset: torn.offset, length: torn.bytes.count,
+                tornNotes.append(TornLineNote(stream: R.stream, offset: torn.offset, length: torn.bytes.count,
                                               sha256: Digest.sha256(torn.bytes), quarantine: kept))
-                notices.append("\(stream).jsonl: incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes, left by a crash) moved to quarantine/\(kept); its work will be redone")
-                c.torn = nil
+                notices.append("\(R.stream).jsonl: incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes, left by a crash) moved to quarantine/\(kept); its work will be redone")
+                tail.torn = nil
             }
-            contents[stream] = c
+            tails[R.stream] = tail
         }
-        let state = try RunState.replay(
-            events: contents[EventRecord.stream]!.decode(EventRecord.self, file: "events.jsonl"),
-            attempts: contents[AttemptRecord.stream]!.decode(AttemptRecord.self, file: "attempts.jsonl"),
-            grades: contents[GradeRecord.stream]!.decode(GradeRecord.self, file: "grades.jsonl"))
+        try load(EventRecord.self) { try state.apply($0.payload, line: $0.seq) }
+        try load(AttemptRecord.self) { state.add($0.payload) }
+        try load(GradeRecord.self) { state.add($0.payload) }
+        try load(SessionRecord.self) { _ in }
 
         let cache = try ResponseCache(root: options.cacheURL(manifest))
-        let journal = try RunJournal(folder: folder, cache: cache, streams: contents, state: state, cap: manifest.budgetUSD)
+        let journal = try RunJournal(folder: folder, cache: cache, tails: tails, state: state, cap: manifest.budgetUSD)
         let env = RunEnvironment.current()
         try await journal.record(SessionRecord(kind: isResume ? "resume" : "launch", pid: getpid(), environment: env, at: Clock.now(), torn: nil))
         for note in tornNotes {
@@ -165,8 +166,11 @@ public enum Sweep {
                 started += 1
                 inFlight += 1
                 group.addTask {
-                    defer { Task { await context.journal.release(ceiling) } }
-                    try await context.run(cell)
+                    do { try await context.run(cell) } catch {
+                        await context.journal.release(ceiling)
+                        throw error
+                    }
+                    await context.journal.release(ceiling)
                 }
                 return true
             }

@@ -1,0 +1,220 @@
+/// A parsed or to-be-written JSON value. Numbers keep their text, so nothing is lost or reformatted.
+enum JSONNode {
+    case object([String: JSONNode])
+    case array([JSONNode])
+    case string(String)
+    case number(String)
+    case bool(Bool)
+    case null
+}
+
+/// Writes canonical JSON: object keys sorted by their UTF-8 bytes, no whitespace, `/` not escaped,
+/// non-ASCII as UTF-8, control characters as `\uXXXX` (or `\n`, `\t`, …).
+struct JSONWriter {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ node: JSONNode) {
+        switch node {
+        case let .object(members):
+            bytes.append(UInt8(ascii: "{"))
+            var first = true
+            for key in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                write(string: key)
+                bytes.append(UInt8(ascii: ":"))
+                write(members[key]!)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        case let .array(items):
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case let .string(s): write(string: s)
+        case let .number(text): bytes.append(contentsOf: text.utf8)
+        case let .bool(b): bytes.append(contentsOf: (b ? "true" : "false").utf8)
+        case .null: bytes.append(contentsOf: "null".utf8)
+        }
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    mutating func write(string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in string.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
+            case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
+            case 0..<0x20:
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(Self.hex[Int(b >> 4)]); bytes.append(Self.hex[Int(b & 0xF)])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// A strict JSON parser (RFC 8259) over UTF-8 bytes.
+struct JSONParser {
+    private let b: [UInt8]
+    private var i = 0
+
+    struct Failure: Error, CustomStringConvertible {
+        let offset: Int, reason: String
+        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    }
+
+    static func parse<Bytes: Sequence>(_ bytes: Bytes) throws -> JSONNode where Bytes.Element == UInt8 {
+        var p = JSONParser(b: Array(bytes))
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        guard p.i == p.b.count else { throw Failure(offset: p.i, reason: "trailing characters") }
+        return v
+    }
+
+    private init(b: [UInt8]) { self.b = b }
+
+    private mutating func skipSpace() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func value(depth: Int) throws -> JSONNode {
+        guard depth < 512 else { throw Failure(offset: i, reason: "nested too deeply") }
+        guard i < b.count else { throw Failure(offset: i, reason: "unexpected end") }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            i += 1
+            var members: [String: JSONNode] = [:]
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            while true {
+                skipSpace()
+                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw Failure(offset: i, reason: "expected a key") }
+                let key = try string()
+                skipSpace()
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw Failure(offset: i, reason: "expected ':'") }
+                i += 1
+                skipSpace()
+                members[key] = try value(depth: depth + 1)
+                skipSpace()
+                guard i < b.count else { throw Failure(offset: i, reason: "unexpected end") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                throw Failure(offset: i, reason: "expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            i += 1
+            var items: [JSONNode] = []
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            while true {
+                skipSpace()
+                items.append(try value(depth: depth + 1))
+                skipSpace()
+                guard i < b.count else { throw Failure(offset: i, reason: "unexpected end") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                throw Failure(offset: i, reason: "expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default: return .number(try number())
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        guard i + w.count <= b.count, b[i..<(i + w.count)].elementsEqual(w) else { throw Failure(offset: i, reason: "unknown literal") }
+        i += w.count
+    }
+
+    private mutating func number() throws -> String {
+        let start = i
+        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+        func digits() -> Int { let s = i; while i < b.count, (48...57).contains(b[i]) { i += 1 }; return i - s }
+        let intDigits = digits()
+        guard intDigits > 0, !(intDigits > 1 && b[i - intDigits] == 48) else { throw Failure(offset: start, reason: "bad number") }
+        if i < b.count, b[i] == UInt8(ascii: ".") { i += 1; guard digits() > 0 else { throw Failure(offset: i, reason: "bad fraction") } }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { throw Failure(offset: i, reason: "bad exponent") }
+        }
+        return String(decoding: b[start..<i], as: UTF8.self)
+    }
+
+    private mutating func string() throws -> String {
+        i += 1
+        let start = i
+        // Fast path: no escapes.
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") {
+            guard b[i] >= 0x20 else { throw Failure(offset: i, reason: "control character in string") }
+            i += 1
+        }
+        guard i < b.count else { throw Failure(offset: i, reason: "unterminated string") }
+        if b[i] == UInt8(ascii: "\"") { i += 1; return String(decoding: b[start..<(i - 1)], as: UTF8.self) }
+        var out = Array(b[start..<i])
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
+            guard c >= 0x20 else { throw Failure(offset: i, reason: "control character in string") }
+            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            i += 1
+            guard i < b.count else { break }
+            switch b[i] {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard i + 2 < b.count, b[i + 1] == UInt8(ascii: "\\"), b[i + 2] == UInt8(ascii: "u") else { throw Failure(offset: i, reason: "lone surrogate") }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw Failure(offset: i, reason: "bad surrogate pair") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw Failure(offset: i, reason: "bad \\u escape") }
+                out.append(contentsOf: String(Character(u)).utf8)
+            default: throw Failure(offset: i, reason: "bad escape")
+            }
+            i += 1
+        }
+        throw Failure(offset: i, reason: "unterminated string")
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard i + 4 < b.count else { throw Failure(offset: i, reason: "short \\u escape") }
+        var v: UInt32 = 0
+        for k in 1...4 {
+            let c = b[i + k]
+            let d: UInt32
+            switch c {
+            case 48...57: d = UInt32(c - 48)
+            case 97...102: d = UInt32(c - 87)
+            case 65...70: d = UInt32(c - 55)
+            default: throw Failure(offset: i + k, reason: "bad hex digit")
+            }
+            v = v << 4 | d
+        }
+        i += 4
+        return v
+    }
+}

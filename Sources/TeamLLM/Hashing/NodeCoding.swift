@@ -1,0 +1,271 @@
+/// Encodes any `Encodable` to a `JSONNode` tree (the Codable half of `CanonicalJSON`).
+final class EncodingRef {
+    var members: [String: EncodingRef]?
+    var items: [EncodingRef]?
+    var value: JSONNode?
+
+    var node: JSONNode {
+        if let value { return value }
+        if let items { return .array(items.map(\.node)) }
+        return .object((members ?? [:]).mapValues(\.node))
+    }
+}
+
+struct NodeEncoder: Encoder {
+    let ref: EncodingRef
+    var codingPath: [CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy: Key.Type) -> KeyedEncodingContainer<Key> {
+        if ref.members == nil { ref.members = [:] }
+        return KeyedEncodingContainer(Keyed<Key>(ref: ref, codingPath: codingPath))
+    }
+    func unkeyedContainer() -> UnkeyedEncodingContainer {
+        if ref.items == nil { ref.items = [] }
+        return Unkeyed(ref: ref, codingPath: codingPath)
+    }
+    func singleValueContainer() -> SingleValueEncodingContainer { Single(ref: ref, codingPath: codingPath) }
+
+    static func number(_ v: Double, _ path: [CodingKey]) throws -> JSONNode {
+        guard v.isFinite else { throw EncodingError.invalidValue(v, .init(codingPath: path, debugDescription: "JSON has no \(v)")) }
+        if v == v.rounded(), abs(v) < 1e15 { return .number(String(Int64(v))) }
+        return .number("\(v)")
+    }
+
+    static func encode<T: Encodable>(_ value: T, path: [CodingKey]) throws -> EncodingRef {
+        let child = EncodingRef()
+        switch value {
+        case let s as String: child.value = .string(s)
+        case let i as Int: child.value = .number(String(i))
+        case let b as Bool: child.value = .bool(b)
+        case let d as Double: child.value = try number(d, path)
+        // Every other standard integer and float type: their own `encode(to:)` would ask for a
+        // single-value container and land back here.
+        case let i as any FixedWidthInteger: child.value = .number("\(i)")
+        case let f as Float: child.value = try number(Double(f), path)
+        default: try value.encode(to: NodeEncoder(ref: child, codingPath: path))
+        }
+        return child
+    }
+
+    struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let ref: EncodingRef
+        var codingPath: [CodingKey]
+        func set(_ node: JSONNode, _ key: Key) { let r = EncodingRef(); r.value = node; ref.members![key.stringValue] = r }
+        mutating func encodeNil(forKey key: Key) throws { set(.null, key) }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { set(.bool(value), key) }
+        mutating func encode(_ value: String, forKey key: Key) throws { set(.string(value), key) }
+        mutating func encode(_ value: Double, forKey key: Key) throws { set(try NodeEncoder.number(value, codingPath + [key]), key) }
+        mutating func encode(_ value: Float, forKey key: Key) throws { set(try NodeEncoder.number(Double(value), codingPath + [key]), key) }
+        mutating func encode(_ value: Int, forKey key: Key) throws { set(.number(String(value)), key) }
+        mutating func encode(_ value: Int32, forKey key: Key) throws { set(.number(String(value)), key) }
+        mutating func encode(_ value: Int64, forKey key: Key) throws { set(.number(String(value)), key) }
+        mutating func encode(_ value: UInt32, forKey key: Key) throws { set(.number(String(value)), key) }
+        mutating func encode(_ value: UInt64, forKey key: Key) throws { set(.number(String(value)), key) }
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+            ref.members![key.stringValue] = try NodeEncoder.encode(value, path: codingPath + [key])
+        }
+        mutating func nestedContainer<N: CodingKey>(keyedBy: N.Type, forKey key: Key) -> KeyedEncodingContainer<N> {
+            let child = EncodingRef(); child.members = [:]; ref.members![key.stringValue] = child
+            return KeyedEncodingContainer(Keyed<N>(ref: child, codingPath: codingPath + [key]))
+        }
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> UnkeyedEncodingContainer {
+            let child = EncodingRef(); child.items = []; ref.members![key.stringValue] = child
+            return Unkeyed(ref: child, codingPath: codingPath + [key])
+        }
+        mutating func superEncoder() -> Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+        mutating func superEncoder(forKey key: Key) -> Encoder {
+            let child = EncodingRef(); ref.members![key.stringValue] = child
+            return NodeEncoder(ref: child, codingPath: codingPath + [key])
+        }
+    }
+
+    struct Unkeyed: UnkeyedEncodingContainer {
+        let ref: EncodingRef
+        var codingPath: [CodingKey]
+        var count: Int { ref.items!.count }
+        struct Index: CodingKey {
+            var stringValue: String { "\(intValue!)" }
+            var intValue: Int?
+            init(_ i: Int) { intValue = i }
+            init?(stringValue: String) { nil }
+            init?(intValue: Int) { self.intValue = intValue }
+        }
+        func add(_ node: JSONNode) { let r = EncodingRef(); r.value = node; ref.items!.append(r) }
+        mutating func encodeNil() throws { add(.null) }
+        mutating func encode(_ value: String) throws { add(.string(value)) }
+        mutating func encode(_ value: Int) throws { add(.number(String(value))) }
+        mutating func encode(_ value: Bool) throws { add(.bool(value)) }
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            ref.items!.append(try NodeEncoder.encode(value, path: codingPath + [Index(count)]))
+        }
+        mutating func nestedContainer<N: CodingKey>(keyedBy: N.Type) -> KeyedEncodingContainer<N> {
+            let child = EncodingRef(); child.members = [:]; ref.items!.append(child)
+            return KeyedEncodingContainer(Keyed<N>(ref: child, codingPath: codingPath + [Index(count - 1)]))
+        }
+        mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
+            let child = EncodingRef(); child.items = []; ref.items!.append(child)
+            return Unkeyed(ref: child, codingPath: codingPath + [Index(count - 1)])
+        }
+        mutating func superEncoder() -> Encoder {
+            let child = EncodingRef(); ref.items!.append(child)
+            return NodeEncoder(ref: child, codingPath: codingPath + [Index(count - 1)])
+        }
+    }
+
+    struct Single: SingleValueEncodingContainer {
+        let ref: EncodingRef
+        var codingPath: [CodingKey]
+        mutating func encodeNil() throws { ref.value = .null }
+        mutating func encode(_ value: Bool) throws { ref.value = .bool(value) }
+        mutating func encode(_ value: String) throws { ref.value = .string(value) }
+        mutating func encode(_ value: Double) throws { ref.value = try NodeEncoder.number(value, codingPath) }
+        mutating func encode(_ value: Int) throws { ref.value = .number(String(value)) }
+        mutating func encode(_ value: Int32) throws { ref.value = .number(String(value)) }
+        mutating func encode(_ value: Int64) throws { ref.value = .number(String(value)) }
+        mutating func encode(_ value: UInt32) throws { ref.value = .number(String(value)) }
+        mutating func encode(_ value: UInt64) throws { ref.value = .number(String(value)) }
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            let child = try NodeEncoder.encode(value, path: codingPath)
+            ref.value = child.node
+        }
+    }
+}
+
+/// Decodes any `Decodable` from a `JSONNode` tree (the Codable half of `CanonicalJSON`).
+struct NodeDecoder: Decoder {
+    let node: JSONNode
+    var codingPath: [CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    static func mismatch(_ type: Any.Type, _ node: JSONNode, _ path: [CodingKey]) -> DecodingError {
+        let found: String
+        switch node {
+        case .object: found = "an object"
+        case .array: found = "an array"
+        case let .string(s): found = "the string \"\(s.prefix(40))\""
+        case let .number(n): found = "the number \(n)"
+        case let .bool(b): found = "\(b)"
+        case .null: found = "null"
+        }
+        return .typeMismatch(type, .init(codingPath: path, debugDescription: "expected \(type), found \(found)"))
+    }
+
+    func container<Key: CodingKey>(keyedBy: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case let .object(members) = node else { throw Self.mismatch([String: Any].self, node, codingPath) }
+        return KeyedDecodingContainer(Keyed<Key>(members: members, codingPath: codingPath))
+    }
+    func unkeyedContainer() throws -> UnkeyedDecodingContainer {
+        guard case let .array(items) = node else { throw Self.mismatch([Any].self, node, codingPath) }
+        return Unkeyed(items: items, codingPath: codingPath)
+    }
+    func singleValueContainer() throws -> SingleValueDecodingContainer { Single(node: node, codingPath: codingPath) }
+
+    static func scalar<T: Decodable>(_ type: T.Type, _ node: JSONNode, _ path: [CodingKey]) throws -> T {
+        switch (type, node) {
+        case let (is String.Type, .string(s)): return s as! T
+        case let (is Int.Type, .number(n)):
+            guard let v = Int(n) else { throw mismatch(type, node, path) }
+            return v as! T
+        case let (is Double.Type, .number(n)):
+            guard let v = Double(n) else { throw mismatch(type, node, path) }
+            return v as! T
+        case let (is Bool.Type, .bool(b)): return b as! T
+        case (is String.Type, _), (is Int.Type, _), (is Double.Type, _), (is Bool.Type, _): throw mismatch(type, node, path)
+        // The other integer and float types: their `init(from:)` would ask a single-value container for
+        // themselves and land back here, so they are read from the number text directly.
+        case let (integer as any FixedWidthInteger.Type, .number(n)):
+            guard let v = integer.init(n, radix: 10) else { throw mismatch(type, node, path) }
+            return v as! T
+        case (is any FixedWidthInteger.Type, _): throw mismatch(type, node, path)
+        case let (is Float.Type, .number(n)):
+            guard let v = Float(n) else { throw mismatch(type, node, path) }
+            return v as! T
+        case (is Float.Type, _): throw mismatch(type, node, path)
+        default: return try T(from: NodeDecoder(node: node, codingPath: path))
+        }
+    }
+
+    struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
+        let members: [String: JSONNode]
+        var codingPath: [CodingKey]
+        var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
+        func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+        func child(_ key: Key) throws -> JSONNode {
+            guard let n = members[key.stringValue] else {
+                throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "field '\(key.stringValue)' is missing"))
+            }
+            return n
+        }
+        func decodeNil(forKey key: Key) throws -> Bool {
+            if case .null = members[key.stringValue] ?? .null { return true }
+            return false
+        }
+        // Primitive fields skip the generic path and build no coding path unless they fail.
+        func decode(_ type: String.Type, forKey key: Key) throws -> String {
+            if case let .string(s) = try child(key) { return s }
+            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+        }
+        func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+            if case let .number(n) = try child(key), let v = Int(n) { return v }
+            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+        }
+        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+            if case let .bool(b) = try child(key) { return b }
+            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+        }
+        func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+            if case let .number(n) = try child(key), let v = Double(n) { return v }
+            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+        }
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+            try NodeDecoder.scalar(type, child(key), codingPath + [key])
+        }
+        func nestedContainer<N: CodingKey>(keyedBy: N.Type, forKey key: Key) throws -> KeyedDecodingContainer<N> {
+            try NodeDecoder(node: child(key), codingPath: codingPath + [key]).container(keyedBy: N.self)
+        }
+        func nestedUnkeyedContainer(forKey key: Key) throws -> UnkeyedDecodingContainer {
+            try NodeDecoder(node: child(key), codingPath: codingPath + [key]).unkeyedContainer()
+        }
+        func superDecoder() throws -> Decoder { NodeDecoder(node: members["super"] ?? .null, codingPath: codingPath) }
+        func superDecoder(forKey key: Key) throws -> Decoder { NodeDecoder(node: members[key.stringValue] ?? .null, codingPath: codingPath + [key]) }
+    }
+
+    struct Unkeyed: UnkeyedDecodingContainer {
+        let items: [JSONNode]
+        var codingPath: [CodingKey]
+        var count: Int? { items.count }
+        var isAtEnd: Bool { currentIndex >= items.count }
+        var currentIndex = 0
+        init(items: [JSONNode], codingPath: [CodingKey]) { self.items = items; self.codingPath = codingPath }
+        mutating func next() throws -> JSONNode {
+            guard !isAtEnd else {
+                throw DecodingError.valueNotFound(JSONNode.self, .init(codingPath: codingPath, debugDescription: "the array has only \(items.count) items"))
+            }
+            defer { currentIndex += 1 }
+            return items[currentIndex]
+        }
+        mutating func decodeNil() throws -> Bool {
+            if !isAtEnd, case .null = items[currentIndex] { currentIndex += 1; return true }
+            return false
+        }
+        mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            let path = codingPath + [NodeEncoder.Unkeyed.Index(currentIndex)]
+            return try NodeDecoder.scalar(type, next(), path)
+        }
+        mutating func nestedContainer<N: CodingKey>(keyedBy: N.Type) throws -> KeyedDecodingContainer<N> {
+            try NodeDecoder(node: next(), codingPath: codingPath).container(keyedBy: N.self)
+        }
+        mutating func nestedUnkeyedContainer() throws -> UnkeyedDecodingContainer {
+            try NodeDecoder(node: next(), codingPath: codingPath).unkeyedContainer()
+        }
+        mutating func superDecoder() throws -> Decoder { NodeDecoder(node: try next(), codingPath: codingPath) }
+    }
+
+    struct Single: SingleValueDecodingContainer {
+        let node: JSONNode
+        var codingPath: [CodingKey]
+        func decodeNil() -> Bool { if case .null = node { return true }; return false }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try NodeDecoder.scalar(type, node, codingPath) }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import TeamLLM
+
+@Suite("offline providers")
+struct ProviderTests {
+    func entry(_ format: AnswerFormat) -> BenchmarkEntry {
+        BenchmarkEntry(id: "b", file: "f", sha256: String(repeating: "0", count: 64), format: "jsonl", idField: nil, questionField: "q",
+                       goldField: "a", goldPattern: nil, answerFormat: format, template: "t", grader: "numeric-exact")
+    }
+
+    func call(_ p: SimulatedProvider, item: Int, gold: String, format: AnswerFormat = .number, model: ModelEntry, seed: Int = 1) async throws -> ProviderResponse {
+        let request = ProviderRequest(provider: .simulated, baseURL: p.baseURL(for: model), model: model.slug,
+                                      messages: [ChatMessage(role: "user", content: "question \(item)")], temperature: 0, maxTokens: 300, seed: item, sample: 0)
+        let context = ItemContext(benchmark: entry(format), item: Item(index: item, id: "\(item)", question: "question \(item)", gold: gold, fields: [:]),
+                                  modelEntry: model, masterSeed: seed)
+        return try await p.complete(request, context: context)
+    }
+
+    @Test("the simulated pool hits its accuracy and common-mode rate, deterministically, with plausible wrong answers")
+    func simulated() async throws {
+        let model = try #require(try Fixtures.registry().models["sim-mid"])
+        let p = SimulatedProvider(settings: SimulatedSettings(commonMode: 0.1, sleepScale: 0, accuracy: ["sim-mid": 0.7]))
+        let grader = NumericExactMatch()
+        var correct = 0, common = 0
+        let n = 3000
+        for i in 0..<n {
+            let r = try await call(p, item: i, gold: "\(i * 7 + 3)", model: model)
+            let g = grader.grade(response: r.answerText, gold: "\(i * 7 + 3)")
+            #expect(g.verdict != .ungradable)
+            if g.verdict == .correct { correct += 1 }
+            if p.isCommonFailure(benchmark: "b", item: "\(i)", masterSeed: 1) {
+                common += 1
+                #expect(g.verdict == .incorrect)
+            }
+        }
+        #expect(abs(Double(common) / Double(n) - 0.1) < 0.02)
+        #expect(abs(Double(correct) / Double(n) - 0.9 * 0.7) < 0.03)
+        let a = try await call(p, item: 5, gold: "38", model: model), b = try await call(p, item: 5, gold: "38", model: model)
+        #expect(a.body == b.body)
+        #expect(String(decoding: a.body, as: UTF8.self).contains(#""simulated":{"#))
+        #expect(a.cost == USD.cost(tokens: a.usage!.input, perMillion: model.inputPerMTok) + USD.cost(tokens: a.usage!.output, perMillion: model.outputPerMTok))
+    }
+
+    @Test("simulated answers follow the benchmark's format")
+    func formats() async throws {
+        let model = try #require(try Fixtures.registry().models["sim-small"])
+        let never = SimulatedProvider(settings: SimulatedSettings(commonMode: 1, sleepScale: 0, accuracy: ["sim-small": 1]))
+        let letter = try await call(never, item: 1, gold: "B", format: .letter, model: model)
+        #expect(letter.answerText.contains("ANSWER: ") && !letter.answerText.hasSuffix("ANSWER: B"))
+        let boxed = try await call(never, item: 1, gold: "\\frac{1}{2}", format: .boxed, model: model)
+        #expect(boxed.answerText.contains("\\boxed{") && !boxed.answerText.contains("\\boxed{\\frac{1}{2}}"))
+        let always = SimulatedProvider(settings: SimulatedSettings(commonMode: 0, sleepScale: 0, accuracy: ["sim-small": 1]))
+        let right = try await call(always, item: 1, gold: "\\frac{1}{2}", format: .boxed, model: model)
+        #expect(right.answerText.contains("\\boxed{\\frac{1}{2}}"))
+        let program = try await call(always, item: 2, gold: "def f():\n    return 1", format: .program, model: model)
+        #expect(program.answerText.hasPrefix("```python\ndef f():"))
+    }
+
+    @Test("replay answers from the recording, and a question it lacks is a typed failure")
+    func replay() async throws {
+        let registry = try Fixtures.registry()
+        let models = registry.models.values.filter { $0.replay != nil }
+        let p = try ReplayProvider(recording: registry.recordings["gsm8k-gpt3-solutions"]!, models: Array(models), dataDir: Fixtures.dataDir)
+        let model = registry.models["gpt3-175b-verification"]!
+        let data = try Dataset.load(registry.benchmarks["gsm8k"]!, dataDir: Fixtures.dataDir)
+        func request(_ item: Item) -> (ProviderRequest, ItemContext) {
+            (ProviderRequest(provider: .replay, baseURL: p.baseURL(for: model), model: model.slug, messages: [], temperature: 0, maxTokens: 1, seed: 0, sample: 0),
+             ItemContext(benchmark: data.benchmark, item: item, modelEntry: model, masterSeed: 0))
+        }
+        let (r0, c0) = request(data.items[0])
+        let answer = try await p.complete(r0, context: c0)
+        #expect(answer.answerText.hasSuffix("A: 18"))
+        #expect(answer.cost == .zero && answer.costSource == "recorded")
+        let fake = Item(index: 9999, id: "9999", question: "not in the recording", gold: "1", fields: [:])
+        let (r1, c1) = request(fake)
+        do { _ = try await p.complete(r1, context: c1); Issue.record("answered a question it has no recording of") } catch {
+            #expect(error.kind == "no_recording")
+        }
+    }
+
+    @Test("a dataset whose sha256 differs from the registry's is refused with both hashes")
+    func datasetHash() throws {
+        var bench = try #require(try Fixtures.registry().benchmarks["gsm8k"])
+        bench = BenchmarkEntry(id: bench.id, file: bench.file, sha256: String(repeating: "a", count: 64), format: bench.format, idField: nil,
+                               questionField: bench.questionField, goldField: bench.goldField, goldPattern: bench.goldPattern,
+                               answerFormat: bench.answerFormat, template: bench.template, grader: bench.grader)
+        do { _ = try Dataset.load(bench, dataDir: Fixtures.dataDir); Issue.record("accepted a dataset with another hash") } catch {
+            #expect("\(error)".contains(String(repeating: "a", count: 64)))
+            #expect("\(error)".contains("3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14"))
+        }
+    }
+}
