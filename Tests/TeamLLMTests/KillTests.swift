@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import TeamLLM
 
@@ -10,25 +11,37 @@ struct KillTests {
         let bin = Fixtures.binary
         try #require(FileManager.default.isExecutableFile(atPath: bin.path), "build the CLI first (make test does): \(bin.path)")
         let dir = Fixtures.tempDir("kill")
-        let text = Fixtures.manifest(name: "killed", items: 40, sleepScale: 0.004, concurrency: 6)
+        let text = Fixtures.manifest(name: "killed", items: 40, sleepScale: 0.02, concurrency: 6)
         let manifest = try Fixtures.write(text, to: dir)
         let runs = dir.appendingPathComponent("runs")
         var rng = SplitMix64(text: "kill-schedule")
         var kills = 0, finished = false
+        var outcomes: [String] = []
+        let log = dir.appendingPathComponent("child-stderr.txt")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
         for _ in 0..<40 {
             let p = Process()
             p.executableURL = bin
             p.arguments = ["run", manifest.path, "--quiet", "--registry", Fixtures.registryDir.path, "--data-dir", Fixtures.dataDir.path, "--runs-dir", runs.path]
             p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
+            p.standardError = try FileHandle(forWritingTo: log)
             try p.run()
             let delay = 0.02 + Double(rng.next() % 400) / 1000
-            try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            // A Dispatch timer, not Task.sleep: with other suites running, the cooperative pool can
+            // resume a sleeping task far too late, and the child would finish before its kill.
+            let pid = p.processIdentifier
+            let killed = Mutex(false)
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+                if kill(pid, SIGKILL) == 0 { killed.withLock { $0 = true } }
+            }
             p.waitUntilExit()
+            try await Task.sleep(nanoseconds: UInt64((delay + 0.01) * 1e9)) // let the timer fire before the next child
+            if killed.withLock({ $0 }) && p.terminationReason == .uncaughtSignal { kills += 1 }
+            outcomes.append("\(p.terminationReason == .exit ? "exit" : "signal") \(p.terminationStatus) after \(delay)s")
             if p.terminationReason == .exit && p.terminationStatus == 0 { finished = true; break }
         }
-        #expect(kills >= 3, "the schedule killed only \(kills) times")
+        let stderr = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(kills >= 3, "the schedule killed only \(kills) times: \(outcomes); child stderr: \(stderr.suffix(2000))")
         if !finished {
             let r = try await Sweep.run(manifest: manifest, options: Fixtures.options(runsDir: runs))
             #expect(r.sweepPhase == .completed)

@@ -142,6 +142,16 @@ public enum StreamReader {
     }
 }
 
+/// A record with its canonical payload, encoded where it was made so the single writer only seals and writes.
+struct Encoded<R: StreamRecord>: Sendable {
+    let record: R
+    let payload: Data
+    init(_ record: R) throws {
+        self.record = record
+        payload = try CanonicalJSON.encode(record)
+    }
+}
+
 /// An append-only stream file: one sealed record per line, each written with a single `write(2)`.
 ///
 /// Not thread-safe by design: each stream is owned by the run's journal actor.
@@ -167,7 +177,13 @@ final class RecordStream {
     /// Appends one record; returns its sequence number and seal.
     @discardableResult
     func append<R: StreamRecord>(_ record: R) throws -> (seq: Int, hash: String) {
-        let payload = try CanonicalJSON.encode(record)
+        try append(Encoded(record))
+    }
+
+    /// Appends a record encoded beforehand (off the journal's actor); returns its sequence number and seal.
+    @discardableResult
+    func append<R: StreamRecord>(_ encoded: Encoded<R>) throws -> (seq: Int, hash: String) {
+        let payload = encoded.payload
         let seq = count + 1
         var (line, hash) = SealedLine.seal(seq: seq, prev: lastHash, schema: R.schema, payload: payload)
         line.append(UInt8(ascii: "\n"))

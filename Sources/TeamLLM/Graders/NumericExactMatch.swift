@@ -13,12 +13,13 @@ public struct NumericExactMatch: Grader {
     public init() {}
 
     static let number = #"(?:[-\x{2212}]\s?)?\$?\s?(?:[-\x{2212}]\s?)?(?:(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?|\.\d+)(?:\s?/\s?\d+(?:\.\d+)?)?"#
-    static let rules: [(name: String, regex: NSRegularExpression)] = [
-        ("hash_anchor", #"####\s*\**\s*(NUM)"#),
-        ("answer_anchor", #"(?:(?im:^[ \t>*#-]*A[ \t]*:)|(?i:\banswer\b(?:[ \t]+is)?[ \t]*[:=]?))[ \t]*\**[ \t]*(NUM)"#),
-        ("boxed", #"\\boxed\{\s*(NUM)\s*\}"#),
-        ("last_number", #"(?<![\w.,/])(NUM)"#),
-    ].map { ($0.0, try! NSRegularExpression(pattern: $0.1.replacingOccurrences(of: "NUM", with: number))) }
+    /// Each rule with a literal its pattern cannot match without (so the regex is skipped when absent).
+    static let rules: [(name: String, needs: String?, regex: NSRegularExpression)] = [
+        ("hash_anchor", "####", #"####\s*\**\s*(NUM)"#),
+        ("answer_anchor", nil, #"(?:(?im:^[ \t>*#-]*A[ \t]*:)|(?i:\banswer\b(?:[ \t]+is)?[ \t]*[:=]?))[ \t]*\**[ \t]*(NUM)"#),
+        ("boxed", "\\boxed", #"\\boxed\{\s*(NUM)\s*\}"#),
+        ("last_number", nil, #"(?<![\w.,/])(NUM)"#),
+    ].map { ($0.0, $0.1, try! NSRegularExpression(pattern: $0.2.replacingOccurrences(of: "NUM", with: number))) }
 
     public func grade(response: String, gold: String) -> Grade {
         guard let goldValue = ExactNumber.parse(gold.trimmingCharacters(in: .whitespaces)) else {
@@ -27,6 +28,7 @@ public struct NumericExactMatch: Grader {
         let ns = response as NSString
         let whole = NSRange(location: 0, length: ns.length)
         for rule in Self.rules {
+            if let literal = rule.needs, !response.contains(literal) { continue }
             guard let match = rule.regex.matches(in: response, range: whole).last else { continue }
             let r = match.range(at: 1)
             let token = ns.substring(with: r)

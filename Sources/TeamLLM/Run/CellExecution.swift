@@ -44,7 +44,9 @@ struct CellContext: Sendable {
 
     /// Walks one cell forward from wherever the records say it stands.
     func run(_ cell: PlannedCell) async throws {
-        var progress = Progress.resume(at: await journal.phase(cell.id))
+        let snapshot = await journal.snapshot(cell.id)
+        var progress = Progress.resume(at: snapshot.phase)
+        var last = snapshot.last
         var answer: String?
         if case let .pending(p) = progress {
             let (e, t) = p.start()
@@ -52,30 +54,32 @@ struct CellContext: Sendable {
             progress = .executing(e)
         }
         if case let .executing(e) = progress {
-            answer = try await obtainAttempt(cell)
+            var attempt: Encoded<AttemptRecord>?
+            if last == nil { // an attempt recorded before an interruption stands
+                (attempt, answer) = try await makeAttempt(cell)
+                last = attempt.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) }
+            }
             let (v, t) = e.executed()
-            try await journal.record(t, cell: cell.id)
+            try await journal.record(attempt, then: t, cell: cell.id)
             progress = .verifying(v)
         }
         if case let .verifying(v) = progress {
-            try await gradeFinalAttempt(cell, answer: answer)
-            try await journal.record(v.verified(), cell: cell.id)
+            let grade = snapshot.graded ? nil : try grade(cell, attempt: last, answer: answer)
+            try await journal.record(grade, then: v.verified(), cell: cell.id)
         }
     }
 
-    /// Makes sure the cell has an attempt on record, calling the provider only if no response is stored.
-    /// Returns the answer text when it is at hand.
-    private func obtainAttempt(_ cell: PlannedCell) async throws -> String? {
-        let existing = await journal.attempts(of: cell.id)
-        if !existing.isEmpty { return nil } // recorded before an interruption: it stands
+    /// The cell's first attempt: from the cache if it holds the exact request, else one provider call.
+    /// Returns the record to write and the answer text.
+    private func makeAttempt(_ cell: PlannedCell) async throws -> (Encoded<AttemptRecord>, String?) {
         let (request, promptHash, templateHash) = try requests.request(for: cell)
         let requestBytes = try request.canonical()
         let key = Digest.sha256(requestBytes)
-        let n = existing.count + 1
+        let n = 1
         let attemptID = "\(cell.id)#\(n)"
         func record(_ status: AttemptStatus, response: String?, metering: CacheEntry.Metering?, cost: USD, costSource: String,
-                    origin: String? = nil, recovered: Bool? = nil, failure: AttemptFailure? = nil) async throws {
-            try await journal.record(AttemptRecord(
+                    origin: String? = nil, recovered: Bool? = nil, failure: AttemptFailure? = nil) throws -> Encoded<AttemptRecord> {
+            try Encoded(AttemptRecord(
                 attempt: attemptID, cell: cell.id, n: n, status: status, request: key, prompt: promptHash, template: templateHash,
                 seed: cell.seed, model: cell.id.model, provider: request.provider, baseURL: request.baseURL,
                 modelUsed: metering?.modelUsed, providerUsed: metering?.providerUsed, tokens: metering?.tokens, costUSD: cost,
@@ -86,13 +90,11 @@ struct CellContext: Sendable {
         if let hit = try cache.lookup(key) {
             if hit.originRun == runID && hit.originAttempt == attemptID {
                 // Our own paid call was stored before the process died, but its record was not: write it now.
-                try await record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
-                                 costSource: hit.metering.costSource, recovered: true)
-            } else {
-                try await record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
-                                 origin: "\(hit.originRun)/\(hit.originAttempt)")
+                return (try record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
+                                   costSource: hit.metering.costSource, recovered: true), hit.answerText)
             }
-            return hit.answerText
+            return (try record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
+                               origin: "\(hit.originRun)/\(hit.originAttempt)"), hit.answerText)
         }
 
         let kind = plan.provider(of: cell)
@@ -105,18 +107,16 @@ struct CellContext: Sendable {
                                                at: Clock.now())
             let stored = try cache.store(requestKey: key, request: requestBytes, body: response.body, answerText: response.answerText,
                                          originRun: runID, originAttempt: attemptID, metering: metering)
-            try await record(.ok, response: stored.responseHash, metering: metering, cost: response.cost, costSource: response.costSource)
-            return response.answerText
+            return (try record(.ok, response: stored.responseHash, metering: metering, cost: response.cost, costSource: response.costSource),
+                    response.answerText)
         } catch let failure as AttemptFailure {
-            try await record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure)
-            return nil
+            return (try record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure), nil)
         }
     }
 
-    /// Grades the cell's final attempt unless it already has a grade (so no cell is graded twice).
-    private func gradeFinalAttempt(_ cell: PlannedCell, answer: String?) async throws {
-        guard let attempt = await journal.attempts(of: cell.id).last, attempt.status != .failed,
-              await journal.grades(of: attempt.attempt).isEmpty else { return }
+    /// The grade of the cell's final attempt, or nil when that attempt failed (nothing to grade).
+    private func grade(_ cell: PlannedCell, attempt: LiveState.AttemptSummary?, answer: String?) throws -> Encoded<GradeRecord>? {
+        guard let attempt, attempt.status != .failed else { return nil }
         let bench = plan.benchmark(of: cell)
         guard let grader = GraderCatalog.grader(named: bench.grader) else { throw RunError.corrupt("grader \(bench.grader) is not available") }
         var text = answer
@@ -128,8 +128,8 @@ struct CellContext: Sendable {
         }
         let item = plan.item(of: cell)
         let g = grader.grade(response: text!, gold: item.gold)
-        try await journal.record(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: grader.name, graderVersion: grader.version,
-                                             extracted: g.extracted, span: g.span.map { [$0.lowerBound, $0.upperBound] }, rule: g.rule,
-                                             gold: item.gold, verdict: g.verdict, reason: g.reason))
+        return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: grader.name, graderVersion: grader.version,
+                                       extracted: g.extracted, span: g.span.map { [$0.lowerBound, $0.upperBound] }, rule: g.rule,
+                                       gold: item.gold, verdict: g.verdict, reason: g.reason))
     }
 }

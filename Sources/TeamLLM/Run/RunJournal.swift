@@ -12,7 +12,7 @@ actor RunJournal {
     private let attempts: RecordStream
     private let grades: RecordStream
     private let sessions: RecordStream
-    private(set) var state: RunState
+    private(set) var state: LiveState
     private var lastSync = DispatchTime.now()
     private var reserved: USD = .zero
     let cap: USD
@@ -21,7 +21,7 @@ actor RunJournal {
     private(set) var cellsDoneNow = 0
     private(set) var cacheHitsNow = 0
 
-    init(folder: RunFolder, cache: ResponseCache, tails: [String: StreamTail], state: RunState, cap: USD) throws {
+    init(folder: RunFolder, cache: ResponseCache, tails: [String: StreamTail], state: LiveState, cap: USD) throws {
         self.folder = folder
         self.cache = cache
         self.state = state
@@ -35,16 +35,26 @@ actor RunJournal {
         sessions = try open(SessionRecord.self)
     }
 
-    func phase(_ cell: CellID) -> Phase { state.phase(cell) }
-    func attempts(of cell: CellID) -> [AttemptRecord] { state.attempts[cell] ?? [] }
-    func grades(of attempt: String) -> [GradeRecord] { state.grades[attempt] ?? [] }
+    /// Where a cell stands: its phase, its final attempt, and whether that attempt is graded.
+    struct CellSnapshot: Sendable {
+        let phase: Phase
+        let last: LiveState.AttemptSummary?
+        let graded: Bool
+    }
+
+    func snapshot(_ cell: CellID) -> CellSnapshot {
+        let last = state.attempts[cell]?.last
+        return CellSnapshot(phase: state.ledger.phase(cell), last: last, graded: last.map { state.graded.contains($0.attempt) } ?? false)
+    }
     var spend: USD { state.spend }
-    var sweepPhase: Phase { state.sweep }
+    var sweepPhase: Phase { state.ledger.sweep }
+    /// How many planned cells are COMPLETED.
+    func completed(of cells: [PlannedCell]) -> Int { cells.reduce(0) { $0 + (state.ledger.phase($1.id) == .completed ? 1 : 0) } }
 
     /// Writes a cell transition.
     func record(_ t: Transition, cell: CellID) throws {
         let e = EventRecord(scope: "cell", cell: cell, from: t.from, to: t.to)
-        try state.apply(e, line: events.count + 1)
+        try state.ledger.apply(e, line: events.count + 1)
         try events.append(e)
         if t.to == .completed { cellsDoneNow += 1 }
         syncIfDue()
@@ -53,21 +63,41 @@ actor RunJournal {
     /// Writes a sweep transition (and syncs: these are rare and mark milestones).
     func recordSweep(_ t: Transition) throws {
         let e = EventRecord(scope: "sweep", cell: nil, from: t.from, to: t.to)
-        try state.apply(e, line: events.count + 1)
+        try state.ledger.apply(e, line: events.count + 1)
         try events.append(e)
         sync()
     }
 
-    func record(_ a: AttemptRecord) throws {
-        try attempts.append(a)
-        state.add(a)
-        if a.status == .cacheHit { cacheHitsNow += 1 }
-        syncIfDue()
+    /// Writes a new attempt (if any), then the cell's EXECUTING → VERIFYING transition: one call, same order on disk.
+    func record(_ attempt: Encoded<AttemptRecord>?, then t: Transition, cell: CellID) throws {
+        if let attempt {
+            try attempts.append(attempt)
+            state.add(attempt.record)
+            if attempt.record.status == .cacheHit { cacheHitsNow += 1 }
+        }
+        try record(t, cell: cell)
     }
 
-    func record(_ g: GradeRecord) throws {
-        try grades.append(g)
-        state.add(g)
+    /// Writes the grade (if any), then the cell's VERIFYING → COMPLETED transition.
+    func record(_ grade: Encoded<GradeRecord>?, then t: Transition, cell: CellID) throws {
+        if let grade {
+            try grades.append(grade)
+            state.add(grade.record)
+        }
+        try record(t, cell: cell)
+    }
+
+    /// Planned cells that are not COMPLETED, or completed with an answer but no grade: the sweep's own check
+    /// before it is COMPLETED (the records were chain-checked when read, and everything since was written here).
+    func unfinished(of cells: [PlannedCell]) -> [String] {
+        var out: [String] = []
+        for c in cells {
+            let phase = state.ledger.phase(c.id)
+            guard phase == .completed else { out.append("cell \(c.id) is \(phase.rawValue.uppercased())"); continue }
+            guard let last = state.attempts[c.id]?.last else { out.append("cell \(c.id) is COMPLETED with no attempt"); continue }
+            if last.status != .failed && !state.graded.contains(last.attempt) { out.append("cell \(c.id) is COMPLETED but \(last.attempt) has no grade") }
+        }
+        return out
     }
 
     func record(_ s: SessionRecord) throws {

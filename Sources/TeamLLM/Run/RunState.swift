@@ -33,27 +33,12 @@ extension RunRecords {
     }
 }
 
-/// Where every cell stands, derived only from the records.
-public struct RunState: Sendable {
+/// The phase of every cell and of the sweep, replayed from events; only forward single steps pass.
+public struct PhaseLedger: Sendable {
     public var sweep: Phase = .pending
     public var phases: [CellID: Phase] = [:]
-    public var attempts: [CellID: [AttemptRecord]] = [:]
-    /// Grades by attempt id, in record order.
-    public var grades: [String: [GradeRecord]] = [:]
-    /// What this run paid (cache hits cost nothing).
-    public var spend: USD = .zero
 
     public init() {}
-
-    /// Replays records; a backward or skipped transition is rejected naming its record.
-    public static func replay(events: [Stamped<EventRecord>], attempts: [Stamped<AttemptRecord>],
-                              grades: [Stamped<GradeRecord>]) throws -> RunState {
-        var state = RunState()
-        for e in events { try state.apply(e.payload, line: e.seq) }
-        for a in attempts { state.add(a.payload) }
-        for g in grades { state.add(g.payload) }
-        return state
-    }
 
     /// Applies one transition, checking it is the single legal forward step.
     mutating func apply(_ e: EventRecord, line: Int) throws {
@@ -75,6 +60,37 @@ public struct RunState: Sendable {
         if let cell = e.cell { phases[cell] = e.to } else { sweep = e.to }
     }
 
+    /// The phase of a cell (PENDING when it has no events).
+    public func phase(_ cell: CellID) -> Phase { phases[cell] ?? .pending }
+}
+
+/// Where every cell stands, with every attempt and grade, derived only from the records.
+public struct RunState: Sendable {
+    public var ledger = PhaseLedger()
+    public var attempts: [CellID: [AttemptRecord]] = [:]
+    /// Grades by attempt id, in record order.
+    public var grades: [String: [GradeRecord]] = [:]
+    /// What this run paid (cache hits cost nothing).
+    public var spend: USD = .zero
+
+    public init() {}
+
+    public var sweep: Phase { ledger.sweep }
+    public var phases: [CellID: Phase] { ledger.phases }
+
+    /// Replays records; a backward or skipped transition is rejected naming its record.
+    public static func replay(events: [Stamped<EventRecord>], attempts: [Stamped<AttemptRecord>],
+                              grades: [Stamped<GradeRecord>]) throws -> RunState {
+        var state = RunState()
+        for e in events { try state.apply(e.payload, line: e.seq) }
+        for a in attempts { state.add(a.payload) }
+        for g in grades { state.add(g.payload) }
+        return state
+    }
+
+    /// Applies one transition, checking it is the single legal forward step.
+    mutating func apply(_ e: EventRecord, line: Int) throws { try ledger.apply(e, line: line) }
+
     mutating func add(_ a: AttemptRecord) {
         attempts[a.cell, default: []].append(a)
         if a.status == .ok { spend = spend + a.costUSD }
@@ -83,8 +99,30 @@ public struct RunState: Sendable {
     mutating func add(_ g: GradeRecord) { grades[g.attempt, default: []].append(g) }
 
     /// The phase of a cell (PENDING when it has no events).
-    public func phase(_ cell: CellID) -> Phase { phases[cell] ?? .pending }
+    public func phase(_ cell: CellID) -> Phase { ledger.phase(cell) }
 
     /// The attempt whose response stands for the cell: its last one.
     public func finalAttempt(_ cell: CellID) -> AttemptRecord? { attempts[cell]?.last }
+}
+
+/// What a running sweep needs to know of its records, and no more (it is held for every cell).
+struct LiveState: Sendable {
+    /// The part of an attempt later steps of its cell look at.
+    struct AttemptSummary: Sendable {
+        let attempt: String
+        let status: AttemptStatus
+        let request: String
+    }
+    var ledger = PhaseLedger()
+    var attempts: [CellID: [AttemptSummary]] = [:]
+    /// Attempt ids that have a grade.
+    var graded: Set<String> = []
+    var spend: USD = .zero
+
+    mutating func add(_ a: AttemptRecord) {
+        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request))
+        if a.status == .ok { spend = spend + a.costUSD }
+    }
+
+    mutating func add(_ g: GradeRecord) { graded.insert(g.attempt) }
 }

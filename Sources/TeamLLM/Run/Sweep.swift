@@ -88,7 +88,7 @@ public enum Sweep {
         var notices: [String] = []
         var tornNotes: [TornLineNote] = []
         var tails: [String: StreamTail] = [:]
-        var state = RunState()
+        var state = LiveState()
         func load<R: StreamRecord>(_ type: R.Type, _ apply: (Stamped<R>) throws -> Void) throws {
             let streamURL = folder.stream(type)
             var tail = try StreamReader.records(streamURL, type, each: apply)
@@ -101,7 +101,7 @@ public enum Sweep {
             }
             tails[R.stream] = tail
         }
-        try load(EventRecord.self) { try state.apply($0.payload, line: $0.seq) }
+        try load(EventRecord.self) { try state.ledger.apply($0.payload, line: $0.seq) }
         try load(AttemptRecord.self) { state.add($0.payload) }
         try load(GradeRecord.self) { state.add($0.payload) }
         try load(SessionRecord.self) { _ in }
@@ -114,7 +114,7 @@ public enum Sweep {
             try await journal.record(SessionRecord(kind: "torn_line", pid: getpid(), environment: env, at: Clock.now(), torn: note))
         }
 
-        var sweep = Progress.resume(at: state.sweep)
+        var sweep = Progress.resume(at: state.ledger.sweep)
         if case let .pending(p) = sweep {
             let (e, t) = p.start()
             try await journal.recordSweep(t)
@@ -123,14 +123,13 @@ public enum Sweep {
 
         let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: providers.byKind), cache: cache,
                                   journal: journal, runID: folder.id)
-        let todo = plan.cells.filter { state.phase($0.id) != .completed }
+        let todo = plan.cells.filter { state.ledger.phase($0.id) != .completed }
         let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
         let stoppedBy = try await execute(todo, context: context, concurrency: manifest.concurrency, stopAfter: options.stopAfter)
         ticker?.cancel()
         _ = await ticker?.value
 
-        let finalState = await journal.state
-        let completed = plan.cells.filter { finalState.phase($0.id) == .completed }.count
+        let completed = await journal.completed(of: plan.cells)
         if completed == plan.cells.count {
             if case let .executing(e) = sweep {
                 let (v, t) = e.executed()
@@ -139,9 +138,9 @@ public enum Sweep {
             }
             if case let .verifying(v) = sweep {
                 await journal.sync()
-                let problems = try Verifier.verify(folder, cache: cache)
+                let problems = await journal.unfinished(of: plan.cells)
                 guard problems.isEmpty else {
-                    throw RunError.corrupt("every cell is done but verification failed: \(problems.prefix(3).joined(separator: "; "))")
+                    throw RunError.corrupt("every cell was run but the sweep does not check out: \(problems.prefix(3).joined(separator: "; "))")
                 }
                 try await journal.recordSweep(v.verified())
             }
