@@ -18,7 +18,7 @@ struct KillTests {
         var kills = 0, finished = false
         var outcomes: [String] = []
         let log = dir.appendingPathComponent("child-stderr.txt")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: log.path, contents: nil))
         for _ in 0..<40 {
             let p = Process()
             p.executableURL = bin

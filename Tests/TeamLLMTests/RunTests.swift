@@ -141,4 +141,24 @@ struct RunTests {
         #expect(problems.count == 1)
         #expect(problems.first?.contains("attempts.jsonl:") == true && problems.first?.contains("row hash") == true)
     }
+
+    @Test("the budget cap stops scheduling before spend could pass it; status reports what is left")
+    func budgetCap() async throws {
+        let dir = Fixtures.tempDir("budget")
+        // Simulated cells here cost at most ~$0.0027 each (sim-frontier: 256 output tokens at $10/M plus the prompt).
+        let text = Fixtures.manifest(items: 30, budget: "0.02")
+        let r = try await run(text, in: dir)
+        #expect(r.stoppedBy == "budget cap")
+        #expect(r.spend <= USD(exactly: "0.02")!)
+        #expect(r.spend > .zero)
+        #expect(r.completed < 180 && r.sweepPhase == .executing)
+        let status = try RunStatus.read(r.folder)
+        #expect(status.spend == r.spend)
+        #expect(status.byPhase[.completed] == r.completed)
+        #expect(status.cells == 180)
+        #expect(status.render().contains("left: \(180 - r.completed) cells"))
+        // Nothing was started that was not finished: every started cell completed.
+        #expect((status.byPhase[.executing] ?? 0) + (status.byPhase[.verifying] ?? 0) == 0)
+    }
 }
+

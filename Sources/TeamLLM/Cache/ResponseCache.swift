@@ -252,6 +252,6 @@ public final class ResponseCache: Sendable {
     /// Flushes the index and files to stable storage (group commit, before the records that cite them).
     public func sync() {
         pack.sync()
-        try? db.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        _ = try? db.writeWithoutTransaction { db in try db.checkpoint(.passive) }
     }
 }

@@ -49,33 +49,8 @@ public enum Sweep {
         let plan = try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir)
         let providers = try makeProviders(plan: plan, registry: registry, dataDir: options.dataDir)
         let frozen = freeze(plan: plan, registry: registry)
-        let folderURL = options.runsDir.appendingPathComponent(try options.runID ?? manifest.runID())
-        try FileManager.default.createDirectory(at: options.runsDir, withIntermediateDirectories: true)
-
-        var isResume = FileManager.default.fileExists(atPath: folderURL.path)
-        let folder: RunFolder
-        if isResume {
-            folder = RunFolder(url: folderURL)
-            try checkSameLaunch(folder, manifest: manifest, registry: frozen)
-        } else {
-            let datasets = Dictionary(plan.datasets.map { ($0.benchmark.file, $0.sha256) } + providers.recordingHashes, uniquingKeysWith: { a, _ in a })
-            let env = RunEnvironment.current()
-            folder = try RunFolder.create(at: folderURL, manifest: manifest, manifestText: manifestText, planTable: plan.table, registry: frozen) { registryHash in
-                struct Fingerprint: Encodable {
-                    let run, manifestHash, manifestSourceHash, planHash, registryHash: String
-                    let cells: Int
-                    let datasets: [String: String]
-                    let environment: RunEnvironment
-                }
-                let fp = Fingerprint(run: folderURL.lastPathComponent, manifestHash: try manifest.hash(),
-                                     manifestSourceHash: Digest.sha256(manifestText), planHash: plan.hash,
-                                     registryHash: registryHash, cells: plan.cells.count, datasets: datasets, environment: env)
-                return RunHeader(run: fp.run, manifestHash: fp.manifestHash, manifestSourceHash: fp.manifestSourceHash, planHash: fp.planHash, registryHash: registryHash,
-                                 cells: fp.cells, datasets: datasets, environment: env, fingerprint: try CanonicalJSON.hash(fp),
-                                 createdAt: Clock.now())
-            }
-            if folder.url != folderURL { isResume = true }
-        }
+        let (folder, isResume) = try prepareFolder(options: options, manifest: manifest, manifestText: manifestText, plan: plan,
+                                                   registry: frozen, recordingHashes: providers.recordingHashes)
         let lock = try RunLock(folder)
         defer { withExtendedLifetime(lock) {} }
 
@@ -84,27 +59,10 @@ public enum Sweep {
             throw RunError.corrupt("run \(folder.id) was planned as \(header.planHash.prefix(12))… but the manifest now plans \(plan.hash.prefix(12))…; datasets or seeds differ")
         }
 
-        // Read every stream into the state, keeping no lines; keep any torn tail in quarantine, then continue the chain.
-        var notices: [String] = []
-        var tornNotes: [TornLineNote] = []
-        var tails: [String: StreamTail] = [:]
-        var state = LiveState()
-        func load<R: StreamRecord>(_ type: R.Type, _ apply: (Stamped<R>) throws -> Void) throws {
-            let streamURL = folder.stream(type)
-            var tail = try StreamReader.records(streamURL, type, each: apply)
-            if let torn = tail.torn {
-                let kept = try RecordStream.quarantine(torn, of: streamURL, into: folder.quarantine)
-                tornNotes.append(TornLineNote(stream: R.stream, offset: torn.offset, length: torn.bytes.count,
-                                              sha256: Digest.sha256(torn.bytes), quarantine: kept))
-                notices.append("\(R.stream).jsonl: incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes, left by a crash) moved to quarantine/\(kept); its work will be redone")
-                tail.torn = nil
-            }
-            tails[R.stream] = tail
+        let (state, tails, tornNotes) = try loadRecords(folder)
+        let notices = tornNotes.map {
+            "\($0.stream).jsonl: incomplete last line at byte \($0.offset) (\($0.length) bytes, left by a crash) moved to quarantine/\($0.quarantine); its work will be redone"
         }
-        try load(EventRecord.self) { try state.ledger.apply($0.payload, line: $0.seq) }
-        try load(AttemptRecord.self) { state.add($0.payload) }
-        try load(GradeRecord.self) { state.add($0.payload) }
-        try load(SessionRecord.self) { _ in }
 
         let cache = try ResponseCache(root: options.cacheURL(manifest))
         let journal = try RunJournal(folder: folder, cache: cache, tails: tails, state: state, cap: manifest.budgetUSD)
@@ -148,6 +106,58 @@ public enum Sweep {
         await journal.sync()
         return SweepReport(folder: folder, cells: plan.cells.count, completed: completed, sweepPhase: await journal.sweepPhase,
                            spend: await journal.spend, stoppedBy: stoppedBy, notices: notices)
+    }
+
+    /// The run folder: created (frozen) on first launch, or checked against the manifest and registry on resume.
+    private static func prepareFolder(options: RunOptions, manifest: Manifest, manifestText: String, plan: SweepPlan,
+                                      registry frozen: FrozenRegistry, recordingHashes: [(String, String)]) throws -> (RunFolder, isResume: Bool) {
+        let folderURL = options.runsDir.appendingPathComponent(try options.runID ?? manifest.runID())
+        try FileManager.default.createDirectory(at: options.runsDir, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: folderURL.path) {
+            let folder = RunFolder(url: folderURL)
+            try checkSameLaunch(folder, manifest: manifest, registry: frozen)
+            return (folder, true)
+        }
+        let datasets = Dictionary(plan.datasets.map { ($0.benchmark.file, $0.sha256) } + recordingHashes, uniquingKeysWith: { a, _ in a })
+        let env = RunEnvironment.current()
+        struct Fingerprint: Encodable {
+            let run, manifestHash, manifestSourceHash, planHash, registryHash: String
+            let cells: Int
+            let datasets: [String: String]
+            let environment: RunEnvironment
+        }
+        let folder = try RunFolder.create(at: folderURL, manifest: manifest, manifestText: manifestText, planTable: plan.table, registry: frozen) { registryHash in
+            let fp = Fingerprint(run: folderURL.lastPathComponent, manifestHash: try manifest.hash(), manifestSourceHash: Digest.sha256(manifestText),
+                                 planHash: plan.hash, registryHash: registryHash, cells: plan.cells.count, datasets: datasets, environment: env)
+            return RunHeader(run: fp.run, manifestHash: fp.manifestHash, manifestSourceHash: fp.manifestSourceHash, planHash: fp.planHash,
+                             registryHash: registryHash, cells: fp.cells, datasets: datasets, environment: env,
+                             fingerprint: try CanonicalJSON.hash(fp), createdAt: Clock.now())
+        }
+        // Another launcher may have created it first; then this is a resume of theirs.
+        if folder.url != folderURL { return (folder, true) }
+        return (folder, false)
+    }
+
+    /// Reads every stream into the live state, keeping no lines; a torn tail goes to quarantine and the chain continues.
+    private static func loadRecords(_ folder: RunFolder) throws -> (LiveState, [String: StreamTail], [TornLineNote]) {
+        var state = LiveState()
+        var tails: [String: StreamTail] = [:]
+        var torn: [TornLineNote] = []
+        func load<R: StreamRecord>(_ type: R.Type, _ apply: (Stamped<R>) throws -> Void) throws {
+            let url = folder.stream(type)
+            var tail = try StreamReader.records(url, type, each: apply)
+            if let t = tail.torn {
+                let kept = try RecordStream.quarantine(t, of: url, into: folder.quarantine)
+                torn.append(TornLineNote(stream: R.stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept))
+                tail.torn = nil
+            }
+            tails[R.stream] = tail
+        }
+        try load(EventRecord.self) { try state.ledger.apply($0.payload, line: $0.seq) }
+        try load(AttemptRecord.self) { state.add($0.payload) }
+        try load(GradeRecord.self) { state.add($0.payload) }
+        try load(SessionRecord.self) { _ in }
+        return (state, tails, torn)
     }
 
     /// Runs cells with bounded concurrency; returns why it stopped early, if it did.
