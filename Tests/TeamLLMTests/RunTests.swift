@@ -125,6 +125,15 @@ struct RunTests {
             }
         }
         #expect(try Verifier.verify(r.folder, cache: c) == [])
+
+        // Removing a whole last line keeps the chain valid; the completeness check still names the cell.
+        let grades = r.folder.stream(GradeRecord.self)
+        let original = try Data(contentsOf: grades)
+        let cut = original.dropLast().lastIndex(of: UInt8(ascii: "\n"))!
+        try original.prefix(cut + 1).write(to: grades)
+        let problems = try Verifier.verify(r.folder, cache: c)
+        #expect(problems.count == 1 && problems[0].contains("is COMPLETED but its answer has no grade"))
+        try original.write(to: grades)
     }
 
     @Test("a changed cache index row is caught by its row hash")

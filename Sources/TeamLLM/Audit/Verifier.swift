@@ -24,6 +24,8 @@ public enum Verifier {
         var state = RunState()
         struct Seen { let cell: CellID; let failed: Bool }
         var attempts: [String: Seen] = [:]
+        var lastAttempt: [CellID: (id: String, failed: Bool, seq: Int)] = [:]
+        var graded = Set<String>()
         var answers: [String: String] = [:]
         var batch: [(AttemptRecord, Int)] = []
         func checkBatch() throws {
@@ -46,6 +48,10 @@ public enum Verifier {
                 let r = a.payload
                 if attempts[r.attempt] != nil { problems.append("attempts.jsonl:\(a.seq) (\(r.attempt)): attempt id appears twice") }
                 attempts[r.attempt] = Seen(cell: r.cell, failed: r.status == .failed)
+                lastAttempt[r.cell] = (r.attempt, r.status == .failed, a.seq)
+                if state.phase(r.cell) < .executing {
+                    problems.append("attempts.jsonl:\(a.seq) (\(r.attempt)): cell \(r.cell) never entered EXECUTING in events.jsonl")
+                }
                 if r.status != .failed { batch.append((r, a.seq)) }
                 if batch.count >= 2000 { try checkBatch() }
             }
@@ -57,6 +63,7 @@ public enum Verifier {
             try RunRecords.stream(folder, GradeRecord.self) { g in
                 let r = g.payload
                 let place = "grades.jsonl:\(g.seq) (\(r.cell))"
+                graded.insert(r.attempt)
                 guard let attempt = attempts[r.attempt], attempt.cell == r.cell, !attempt.failed else {
                     problems.append("\(place): grades attempt \(r.attempt), which is not a completed attempt of this cell"); return
                 }
@@ -70,6 +77,10 @@ public enum Verifier {
         } catch { return problems + ["\(error)"] }
 
         let attempted = Set(attempts.values.map(\.cell))
+        for (cell, last) in lastAttempt.sorted(by: { $0.value.seq < $1.value.seq })
+        where state.phase(cell) == .completed && !last.failed && !graded.contains(last.id) {
+            problems.append("attempts.jsonl:\(last.seq) (\(last.id)): cell \(cell) is COMPLETED but its answer has no grade")
+        }
         for (cell, phase) in state.phases where phase >= .verifying && !attempted.contains(cell) {
             problems.append("events.jsonl: cell \(cell) reached \(phase.rawValue.uppercased()) with no attempt on record")
         }
