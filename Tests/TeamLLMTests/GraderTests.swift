@@ -36,7 +36,14 @@ struct GraderTests {
         Case(response: "A: 123456", gold: "123459", verdict: .incorrect, extracted: "123456"),
         Case(response: "A: 1.0", gold: "10", verdict: .incorrect, extracted: "1.0"),
         Case(response: "A: 2/3", gold: "0.67", verdict: .incorrect, extracted: "2/3"),
+        // Found in review: whitespace before the digits, a sentence comma after a grouped number.
+        Case(response: "Answer:\n42", gold: "42", verdict: .correct, extracted: "42"),
+        Case(response: "The answer is\n\n42", gold: "42", verdict: .correct, extracted: "42"),
+        Case(response: "The answer is 1,000, which is large.", gold: "1000", verdict: .correct, extracted: "1,000"),
+        Case(response: "#### 1,000,", gold: "1000", verdict: .correct, extracted: "1,000"),
+        Case(response: "She raised $12,500, in total.", gold: "12500", verdict: .correct, extracted: "$12,500"),
         // Nothing to grade.
+        Case(response: "A: 1,23", gold: "1.23", verdict: .ungradable, extracted: nil),
         Case(response: "I cannot solve this.", gold: "4", verdict: .ungradable, extracted: nil),
         Case(response: "A: 4", gold: "four", verdict: .ungradable, extracted: nil),
     ]

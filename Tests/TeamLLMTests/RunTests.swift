@@ -56,6 +56,20 @@ struct RunTests {
         #expect(try Verifier.verify(second.folder, cache: cache(dir)) == [])
     }
 
+    @Test("a run folder deleted and relaunched over the same cache pays nothing: hits, not recovered attempts")
+    func relaunchAfterDelete() async throws {
+        let dir = Fixtures.tempDir("relaunch")
+        let text = Fixtures.manifest(items: 5)
+        let first = try await run(text, in: dir)
+        #expect(first.spend > .zero)
+        try FileManager.default.removeItem(at: first.folder.url)
+        let again = try await run(text, in: dir)
+        #expect(again.folder.id == first.folder.id)
+        #expect(again.spend == .zero)
+        let attempts = try RunRecords.read(again.folder).attempts.map(\.payload)
+        #expect(attempts.count == 30 && attempts.allSatisfy { $0.status == .cacheHit && $0.recovered == nil })
+    }
+
     @Test("launching a different manifest into an existing run is refused, listing the fields")
     func differentManifest() async throws {
         let dir = Fixtures.tempDir("differ")

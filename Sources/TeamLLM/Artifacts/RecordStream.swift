@@ -187,13 +187,17 @@ final class RecordStream {
         let seq = count + 1
         var (line, hash) = SealedLine.seal(seq: seq, prev: lastHash, schema: R.schema, payload: payload)
         line.append(UInt8(ascii: "\n"))
+        let start = lseek(fd, 0, SEEK_END)
         try line.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw RecordStreamError.writeFailed(file: url.path, reason: String(cString: strerror(errno)))
+                    let reason = String(cString: strerror(errno))
+                    // Cut back what part of the line reached the file, so later appends do not follow a broken line.
+                    if start >= 0 { ftruncate(fd, start) }
+                    throw RecordStreamError.writeFailed(file: url.path, reason: reason)
                 }
                 offset += n
             }

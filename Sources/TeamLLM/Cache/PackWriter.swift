@@ -18,7 +18,7 @@ final class PackWriter: Sendable {
         entry.append(UInt8(ascii: "\n"))
         return try state.withLock { s in
             if s.fd < 0 || lseek(s.fd, 0, SEEK_END) > limit {
-                if s.fd >= 0 { close(s.fd) }
+                if s.fd >= 0 { fsync(s.fd); close(s.fd) } // entries written since the last group commit must not be lost on rollover
                 let existing = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
                     .compactMap { $0.hasSuffix(".pack") ? Int($0.dropLast(5)) : nil }.max() ?? 1
                 var number = max(existing, s.number, 1)

@@ -22,7 +22,7 @@ struct ExactNumber: Equatable, CustomStringConvertible {
     /// extractor, not here. Returns nil for anything else.
     static func parse(_ raw: String) -> ExactNumber? {
         var s = raw.replacingOccurrences(of: "\u{2212}", with: "-")
-        s.removeAll { $0 == "$" || $0 == " " || $0 == "%" }
+        s.removeAll { $0 == "$" || $0.isWhitespace || $0 == "%" }
         var negative = false
         while s.hasPrefix("-") || s.hasPrefix("+") {
             if s.hasPrefix("-") { negative.toggle() }

@@ -12,7 +12,10 @@ public struct NumericExactMatch: Grader {
 
     public init() {}
 
-    static let number = #"(?:[-\x{2212}]\s?)?\$?\s?(?:[-\x{2212}]\s?)?(?:(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?|\.\d+)(?:\s?/\s?\d+(?:\.\d+)?)?"#
+    /// A number token: sign, `$`, digits (thousands groups of exactly three), decimals or a fraction.
+    /// Only plain spaces may sit inside it (a newline before the digits is outside the token), and a
+    /// comma followed by a digit may not end it, so `1,000,` is 1000 and `1,23` is no number at all.
+    static let number = #"(?:[-\x{2212}] ?)?(?:\$ ?)?(?:[-\x{2212}] ?)?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?!\d|,\d)(?: ?/ ?\d+(?:\.\d+)?(?!\d|,\d))?"#
     /// Each rule with a literal its pattern cannot match without (so the regex is skipped when absent).
     static let rules: [(name: String, needs: String?, regex: NSRegularExpression)] = [
         ("hash_anchor", "####", #"####\s*\**\s*(NUM)"#),

@@ -73,7 +73,10 @@ struct NodeEncoder: Encoder {
             let child = EncodingRef(); child.items = []; ref.members![key.stringValue] = child
             return Unkeyed(ref: child, codingPath: codingPath + [key])
         }
-        mutating func superEncoder() -> Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+        mutating func superEncoder() -> Encoder {
+            let child = EncodingRef(); ref.members!["super"] = child
+            return NodeEncoder(ref: child, codingPath: codingPath)
+        }
         mutating func superEncoder(forKey key: Key) -> Encoder {
             let child = EncodingRef(); ref.members![key.stringValue] = child
             return NodeEncoder(ref: child, codingPath: codingPath + [key])

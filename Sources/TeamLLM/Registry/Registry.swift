@@ -125,6 +125,7 @@ public struct Registry: Sendable {
     /// Loads `models.yaml`, `benchmarks.yaml`, `recordings.yaml` and `templates/*.txt`.
     public static func load(from root: URL) throws -> Registry {
         let models = try YAMLValue.load(root.appendingPathComponent("models.yaml")).table().map { id, v in
+            try checkID(id, in: v)
             let m = try v.mapping(allowed: ["slug", "snapshot", "family", "tier", "price", "replay"])
             let p = try m.required("price").mapping(allowed: ["input_per_mtok", "output_per_mtok", "read_on"])
             let replay = try m.optional("replay").map { r in
@@ -137,6 +138,7 @@ public struct Registry: Sendable {
                               priceReadOn: try p.required("read_on").string(), replay: replay)
         }
         let benchmarks = try YAMLValue.load(root.appendingPathComponent("benchmarks.yaml")).table().map { id, v in
+            try checkID(id, in: v)
             let m = try v.mapping(allowed: ["file", "sha256", "format", "fields", "gold_pattern", "answer_format", "template", "grader"])
             let f = try m.required("fields").mapping(allowed: ["id", "question", "gold"])
             let format = try m.required("format").string()
@@ -178,6 +180,13 @@ public struct Registry: Sendable {
                                 templates: templates, root: root)
         try registry.checkReferences()
         return registry
+    }
+
+    /// Ids become parts of cell ids (`benchmark/item/model/sample`) and of plan.tsv, so they are kept plain.
+    static func checkID(_ id: String, in value: YAMLValue) throws {
+        guard !id.isEmpty, id.utf8.allSatisfy({ (97...122).contains($0) || (65...90).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 95 || $0 == 46 }) else {
+            throw value.error("'\(id)' is not a usable id: use letters, digits, '-', '_' and '.' only")
+        }
     }
 
     private func checkReferences() throws {

@@ -56,7 +56,7 @@ struct CellContext: Sendable {
         if case let .executing(e) = progress {
             var attempt: Encoded<AttemptRecord>?
             if last == nil { // an attempt recorded before an interruption stands
-                (attempt, answer) = try await makeAttempt(cell)
+                (attempt, answer) = try await makeAttempt(cell, wasExecuting: snapshot.phase == .executing)
                 last = attempt.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) }
             }
             let (v, t) = e.executed()
@@ -71,7 +71,10 @@ struct CellContext: Sendable {
 
     /// The cell's first attempt: from the cache if it holds the exact request, else one provider call.
     /// Returns the record to write and the answer text.
-    private func makeAttempt(_ cell: PlannedCell) async throws -> (Encoded<AttemptRecord>, String?) {
+    ///
+    /// `wasExecuting`: the cell entered EXECUTING before this process started, so a cache entry this very
+    /// attempt paid for may exist without its record (a fresh run folder with a reused id never qualifies).
+    private func makeAttempt(_ cell: PlannedCell, wasExecuting: Bool) async throws -> (Encoded<AttemptRecord>, String?) {
         let (request, promptHash, templateHash) = try requests.request(for: cell)
         let requestBytes = try request.canonical()
         let key = Digest.sha256(requestBytes)
@@ -88,7 +91,7 @@ struct CellContext: Sendable {
         }
 
         if let hit = try cache.lookup(key) {
-            if hit.originRun == runID && hit.originAttempt == attemptID {
+            if wasExecuting && hit.originRun == runID && hit.originAttempt == attemptID {
                 // Our own paid call was stored before the process died, but its record was not: write it now.
                 return (try record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
                                    costSource: hit.metering.costSource, recovered: true), hit.answerText)
@@ -107,9 +110,13 @@ struct CellContext: Sendable {
                                                at: Clock.now())
             let stored = try cache.store(requestKey: key, request: requestBytes, body: response.body, answerText: response.answerText,
                                          originRun: runID, originAttempt: attemptID, metering: metering)
+            // If another process stored this request first, its entry is the one the cache keeps: the attempt
+            // cites it and its answer is graded, so every grade can be re-derived from the cache.
             return (try record(.ok, response: stored.responseHash, metering: metering, cost: response.cost, costSource: response.costSource),
-                    response.answerText)
+                    stored.answerText)
         } catch let failure as AttemptFailure {
+            // A cancelled call says nothing about the model: leave the cell EXECUTING so a resume calls again.
+            if failure.kind == "cancelled" || Task.isCancelled { throw CancellationError() }
             return (try record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure), nil)
         }
     }

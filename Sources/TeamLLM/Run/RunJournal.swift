@@ -105,11 +105,13 @@ actor RunJournal {
         sync()
     }
 
-    /// Reserves a cell's cost ceiling against the budget; false when it would exceed the cap.
-    func reserve(_ ceiling: USD) -> Bool {
-        guard state.spend + reserved + ceiling <= cap else { return false }
-        reserved = reserved + ceiling
-        return true
+    /// Reserves what a cell may still cost against the budget; false when it would exceed the cap.
+    /// A cell with an attempt on record costs nothing more, so it reserves nothing (and is never blocked).
+    func reserve(_ ceiling: USD, for cell: CellID) -> USD? {
+        let needed = state.attempts[cell]?.isEmpty == false ? USD.zero : ceiling
+        guard state.spend + reserved + needed <= cap else { return nil }
+        reserved = reserved + needed
+        return needed
     }
 
     func release(_ ceiling: USD) { reserved = USD(reserved.value - ceiling.value) }

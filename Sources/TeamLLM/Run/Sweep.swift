@@ -170,8 +170,7 @@ public enum Sweep {
             func launch() async -> Bool {
                 if let limit = stopAfter, started >= limit { stoppedBy = "stop-after \(limit)"; return false }
                 guard let cell = next.next() else { return false }
-                let ceiling = context.ceiling(cell)
-                guard await context.journal.reserve(ceiling) else { stoppedBy = "budget cap"; return false }
+                guard let ceiling = await context.journal.reserve(context.ceiling(cell), for: cell.id) else { stoppedBy = "budget cap"; return false }
                 started += 1
                 inFlight += 1
                 group.addTask {
