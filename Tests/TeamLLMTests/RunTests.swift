@@ -111,6 +111,14 @@ struct RunTests {
         #expect(note.stream == "attempts" && note.length == fragment.count)
         #expect(try Data(contentsOf: resumed.folder.quarantine.appendingPathComponent(note.quarantine)) == fragment)
         #expect(try Verifier.verify(resumed.folder, cache: cache(dir)) == [])
+
+        // A kept file that no record names (a kill right after the cut) is named on the next resume.
+        let orphan = "grades-at-12-abcdef012345.torn"
+        try Data("{\"seq\"".utf8).write(to: resumed.folder.quarantine.appendingPathComponent(orphan))
+        _ = try await run(text, in: dir)
+        let named = try RunRecords.read(resumed.folder).sessions.compactMap(\.payload.torn)
+        #expect(named.contains { $0.quarantine == orphan && $0.stream == "grades" && $0.offset == 12 && $0.length == 6 })
+        #expect(try Verifier.verify(resumed.folder, cache: cache(dir)) == [])
     }
 
     @Test("verify names a bad record after a one-byte change anywhere in the run or the cache")

@@ -33,11 +33,14 @@ struct CellContext: Sendable {
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
-    /// The most a cell can cost: its prompt (about 4 characters a token) plus `max_tokens` of output.
+    /// The most a cell can cost: its rendered prompt (about 4 characters a token, plus a margin) and
+    /// `max_tokens` of output, at registry prices.
     func ceiling(_ cell: PlannedCell) -> USD {
         let model = plan.model(of: cell)
         guard plan.provider(of: cell) != .replay else { return .zero }
-        let promptTokens = plan.item(of: cell).question.utf8.count / 4 + 64
+        let characters = (try? requests.request(for: cell).0.messages.reduce(0) { $0 + $1.content.utf8.count })
+            ?? plan.item(of: cell).question.utf8.count * 4
+        let promptTokens = characters / 4 + 64
         return USD.cost(tokens: promptTokens, perMillion: model.inputPerMTok)
             + USD.cost(tokens: plan.manifest.sampling.maxTokens, perMillion: model.outputPerMTok)
     }

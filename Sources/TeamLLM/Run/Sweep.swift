@@ -156,7 +156,16 @@ public enum Sweep {
         try load(EventRecord.self) { try state.ledger.apply($0.payload, line: $0.seq) }
         try load(AttemptRecord.self) { state.add($0.payload) }
         try load(GradeRecord.self) { state.add($0.payload) }
-        try load(SessionRecord.self) { _ in }
+        var named = Set<String>()
+        try load(SessionRecord.self) { if let q = $0.payload.torn?.quarantine { named.insert(q) } }
+        // A kill between cutting a torn tail and recording it leaves a kept file no record names: name it now.
+        let kept = (try? FileManager.default.contentsOfDirectory(atPath: folder.quarantine.path)) ?? []
+        for file in kept.sorted() where file.hasSuffix(".torn") && !named.contains(file) && !torn.contains(where: { $0.quarantine == file }) {
+            let parts = file.dropLast(5).components(separatedBy: "-at-")
+            guard parts.count == 2, let offset = Int(parts[1].split(separator: "-").first ?? ""),
+                  let bytes = FileManager.default.contents(atPath: folder.quarantine.appendingPathComponent(file).path) else { continue }
+            torn.append(TornLineNote(stream: parts[0], offset: offset, length: bytes.count, sha256: Digest.sha256(bytes), quarantine: file))
+        }
         return (state, tails, torn)
     }
 
