@@ -23,8 +23,23 @@ build: deps
 test: build
 	TEAMLLM_DATA_DIR="$(DATA_DIR)" swift test --disable-xctest $(SWIFT_TEST_FLAGS)
 
+DEMO_MANIFEST := registry/manifests/demo-gsm8k-replay.yaml
+TEAMLLM := .build/debug/teamllm
+DEMO_OPTS = --data-dir "$(DATA_DIR)" --runs-dir runs
+
+# The GSM8K replay sweep (four recorded GPT-3 models + a simulated pool), its summary, agreement, verify, one audit.
 demo: build
-	@scripts/demo.sh "$(DATA_DIR)"
+	@echo "== plan (nothing is called)"
+	@$(TEAMLLM) plan $(DEMO_MANIFEST) $(DEMO_OPTS)
+	@echo "== run (resumes if it was interrupted; a finished run is left as it is)"
+	@$(TEAMLLM) run $(DEMO_MANIFEST) $(DEMO_OPTS)
+	@run=$$($(TEAMLLM) plan $(DEMO_MANIFEST) $(DEMO_OPTS) | awk 'NR==1 {print $$2}'); \
+	echo "== summary of $$run"; $(TEAMLLM) summary $$run $(DEMO_OPTS) && \
+	echo "== agreement with the publisher's is_correct labels"; $(TEAMLLM) agreement $$run $(DEMO_OPTS) && \
+	echo "== verify"; $(TEAMLLM) verify $$run $(DEMO_OPTS) && \
+	echo "== audit of one cell (model gpt3-175b-verification, item 0)"; \
+	$(TEAMLLM) audit $$run --model gpt3-175b-verification --item 0 $(DEMO_OPTS) && \
+	echo "== the matrix: $(TEAMLLM) matrix $$run --format csv $(DEMO_OPTS)"
 
 bench: deps
 	swift build -c release
