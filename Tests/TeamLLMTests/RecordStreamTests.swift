@@ -51,5 +51,9 @@ struct RecordStreamTests {
         #expect(USD(exactly: "1e3") == nil)
         #expect(USD(exactly: "-1") == nil)
         #expect((USD(exactly: "0.1")! + USD(exactly: "0.2")!).description == "0.3")
+        // Very small and large amounts stay plain decimals, exactly.
+        #expect(USD.cost(tokens: 1, perMillion: USD(exactly: "0.000001")!).description == "0.000000000001")
+        #expect(USD(exactly: "123456789012345.000000000001")!.description == "123456789012345.000000000001")
+        #expect(USD(exactly: "1000000")!.description == "1000000")
     }
 }

@@ -20,8 +20,7 @@ public struct LabelAgreement: Sendable {
 
     /// Compares every grade of a replayed attempt with the `publisher_is_correct` label in its raw body.
     public static func measure(_ folder: RunFolder, cache: ResponseCache) throws -> LabelAgreement {
-        let records = try RunRecords.read(folder)
-        let state = try RunState.replay(events: records.events, attempts: records.attempts, grades: records.grades)
+        let state = try RunState.read(folder)
         struct Body: Decodable { struct Replay: Decodable { let publisher_is_correct: Bool? }; let replay: Replay? }
         var lines: [String: (Int, Int, Int)] = [:]
         var order: [String] = []

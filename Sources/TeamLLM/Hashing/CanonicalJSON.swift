@@ -23,11 +23,4 @@ public enum CanonicalJSON {
     public static func decode<T: Decodable, Bytes: Sequence>(_ type: T.Type, from bytes: Bytes) throws -> T where Bytes.Element == UInt8 {
         try NodeDecoder.scalar(type, JSONParser.parse(bytes), [])
     }
-
-    /// Canonical bytes, pretty-printed for humans (still key-sorted), via Foundation.
-    public static func pretty<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        return try encoder.encode(value)
-    }
 }

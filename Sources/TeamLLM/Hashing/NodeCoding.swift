@@ -205,21 +205,22 @@ struct NodeDecoder: Decoder {
             return false
         }
         // Primitive fields skip the generic path and build no coding path unless they fail.
+        private func primitive<T>(_ type: T.Type, _ key: Key, _ read: (JSONNode) -> T?) throws -> T {
+            let node = try child(key)
+            if let v = read(node) { return v }
+            throw NodeDecoder.mismatch(type, node, codingPath + [key])
+        }
         func decode(_ type: String.Type, forKey key: Key) throws -> String {
-            if case let .string(s) = try child(key) { return s }
-            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+            try primitive(type, key) { if case let .string(s) = $0 { s } else { nil } }
         }
         func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
-            if case let .number(n) = try child(key), let v = Int(n) { return v }
-            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+            try primitive(type, key) { if case let .number(n) = $0 { Int(n) } else { nil } }
         }
         func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
-            if case let .bool(b) = try child(key) { return b }
-            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+            try primitive(type, key) { if case let .bool(b) = $0 { b } else { nil } }
         }
         func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
-            if case let .number(n) = try child(key), let v = Double(n) { return v }
-            throw NodeDecoder.mismatch(type, try child(key), codingPath + [key])
+            try primitive(type, key) { if case let .number(n) = $0 { Double(n) } else { nil } }
         }
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
             try NodeDecoder.scalar(type, child(key), codingPath + [key])

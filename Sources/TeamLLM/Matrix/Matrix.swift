@@ -38,8 +38,7 @@ public struct Matrix: Sendable {
     /// Rebuilds the matrix from the frozen plan and the record streams.
     public static func build(_ folder: RunFolder) throws -> Matrix {
         let manifest = try folder.manifest()
-        let records = try RunRecords.read(folder)
-        let state = try RunState.replay(events: records.events, attempts: records.attempts, grades: records.grades)
+        let state = try RunState.read(folder)
         let benchOrder = Dictionary(uniqueKeysWithValues: manifest.benchmarks.enumerated().map { ($1.ref, $0) })
         let modelOrder = Dictionary(uniqueKeysWithValues: manifest.models.enumerated().map { ($1.ref, $0) })
         let planned = try folder.plannedCells().sorted {

@@ -49,7 +49,7 @@ public struct SimulatedProvider: Provider {
         let correct = !common && rng.unit() < accuracy
         let answer = correct ? context.item.gold : Self.wrongAnswer(gold: context.item.gold, format: context.benchmark.answerFormat, rng: &rng)
         let text = Self.render(answer: answer, format: context.benchmark.answerFormat, item: context.item.id)
-        let inputTokens = request.messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 1
+        let inputTokens = TokenEstimate.prompt(request.messages)
         let outputTokens = min(request.maxTokens, 40 + Int(rng.next() % 200))
         let latency = 150 + outputTokens * 8 + Int(rng.next() % 300)
         if settings.sleepScale > 0 {

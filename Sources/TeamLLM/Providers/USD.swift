@@ -29,18 +29,12 @@ public struct USD: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         USD(Decimal(tokens) * price.value / Decimal(1_000_000))
     }
 
-    /// Plain decimal text, e.g. `0.00014625`; never scientific notation.
+    /// Plain decimal text, e.g. `0.00014625`; never scientific notation (Decimal prints plain digits; tested).
     public var description: String {
         var v = value
         var rounded = Decimal()
         NSDecimalRound(&rounded, &v, 18, .plain)
-        return NSDecimalNumber(decimal: rounded).stringValue.hasPrefix("-") ? "-" + plain(abs(rounded)) : plain(rounded)
-    }
-
-    private func plain(_ d: Decimal) -> String {
-        let s = NSDecimalNumber(decimal: d).stringValue
-        guard s.contains("e") || s.contains("E") else { return s }
-        return String(format: "%.18f", NSDecimalNumber(decimal: d).doubleValue)
+        return rounded.description
     }
 
     public init(from decoder: Decoder) throws {

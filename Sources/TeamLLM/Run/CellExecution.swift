@@ -33,14 +33,13 @@ struct CellContext: Sendable {
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
-    /// The most a cell can cost: its rendered prompt (about 4 characters a token, plus a margin) and
-    /// `max_tokens` of output, at registry prices.
+    /// The most a cell can cost: its rendered prompt (estimated, plus a 64-token margin for tokenizers
+    /// that count higher) and `max_tokens` of output, at registry prices.
     func ceiling(_ cell: PlannedCell) -> USD {
         let model = plan.model(of: cell)
         guard plan.provider(of: cell) != .replay else { return .zero }
-        let characters = (try? requests.request(for: cell).0.messages.reduce(0) { $0 + $1.content.utf8.count })
-            ?? plan.item(of: cell).question.utf8.count * 4
-        let promptTokens = characters / 4 + 64
+        let estimate = (try? TokenEstimate.prompt(requests.request(for: cell).0.messages)) ?? plan.item(of: cell).question.utf8.count
+        let promptTokens = estimate + 64
         return USD.cost(tokens: promptTokens, perMillion: model.inputPerMTok)
             + USD.cost(tokens: plan.manifest.sampling.maxTokens, perMillion: model.outputPerMTok)
     }

@@ -35,7 +35,7 @@ public struct PlanEstimate: Sendable {
             let (request, _, _) = try builder.request(for: cell)
             let cached = try cache?.lookup(Digest.sha256(try request.canonical())) != nil
             let key = "\(cell.id.benchmark)\u{1F}\(cell.id.model)"
-            let tokens = request.messages.reduce(0) { $0 + $1.content.utf8.count } / 4 + 1
+            let tokens = TokenEstimate.prompt(request.messages)
             var r = rows[key] ?? (0, 0, 0)
             r.cells += 1
             if !cached { r.calls += 1; r.tokens += tokens }

@@ -78,13 +78,13 @@ public struct RunState: Sendable {
     public var sweep: Phase { ledger.sweep }
     public var phases: [CellID: Phase] { ledger.phases }
 
-    /// Replays records; a backward or skipped transition is rejected naming its record.
-    public static func replay(events: [Stamped<EventRecord>], attempts: [Stamped<AttemptRecord>],
-                              grades: [Stamped<GradeRecord>]) throws -> RunState {
+    /// Reads a run's records straight into its state, holding no record arrays; a backward or
+    /// skipped transition is rejected naming its record, a torn last line is an error.
+    public static func read(_ folder: RunFolder) throws -> RunState {
         var state = RunState()
-        for e in events { try state.apply(e.payload, line: e.seq) }
-        for a in attempts { state.add(a.payload) }
-        for g in grades { state.add(g.payload) }
+        try RunRecords.stream(folder, EventRecord.self) { try state.apply($0.payload, line: $0.seq) }
+        try RunRecords.stream(folder, AttemptRecord.self) { state.add($0.payload) }
+        try RunRecords.stream(folder, GradeRecord.self) { state.add($0.payload) }
         return state
     }
 
@@ -100,9 +100,6 @@ public struct RunState: Sendable {
 
     /// The phase of a cell (PENDING when it has no events).
     public func phase(_ cell: CellID) -> Phase { ledger.phase(cell) }
-
-    /// The attempt whose response stands for the cell: its last one.
-    public func finalAttempt(_ cell: CellID) -> AttemptRecord? { attempts[cell]?.last }
 }
 
 /// What a running sweep needs to know of its records, and no more (it is held for every cell).

@@ -14,16 +14,15 @@ public struct RunStatus: Sendable {
     /// Reads a run's status.
     public static func read(_ folder: RunFolder) throws -> RunStatus {
         let manifest = try folder.manifest()
-        let records = try RunRecords.read(folder)
-        let state = try RunState.replay(events: records.events, attempts: records.attempts, grades: records.grades)
+        let state = try RunState.read(folder)
         let planned = try folder.plannedCells()
         var byPhase: [Phase: Int] = [:]
         for p in planned { byPhase[state.phase(p.cell), default: 0] += 1 }
         var byStatus: [AttemptStatus: Int] = [:]
-        for a in records.attempts { byStatus[a.payload.status, default: 0] += 1 }
+        for a in state.attempts.values.joined() { byStatus[a.status, default: 0] += 1 }
         return RunStatus(run: folder.id, sweep: state.sweep, cells: planned.count, byPhase: byPhase, attemptsByStatus: byStatus,
                          spend: state.spend, budget: manifest.budgetUSD,
-                         ungradable: records.grades.filter { $0.payload.verdict == .ungradable }.count)
+                         ungradable: state.grades.values.joined().filter { $0.verdict == .ungradable }.count)
     }
 
     public func render() -> String {
