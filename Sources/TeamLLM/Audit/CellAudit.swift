@@ -5,18 +5,23 @@ public enum CellAudit {
     /// Renders the audit of every sample of (model, item), or one sample.
     public static func render(_ folder: RunFolder, cache: ResponseCache, model: String, item: String, sample: Int?) throws -> String {
         let header = try folder.readHeader()
-        let records = try RunRecords.read(folder)
         let planned = try folder.plannedCells().filter { $0.cell.model == model && $0.cell.item == item && (sample == nil || $0.cell.sample == sample) }
+        // Keep only the audited cells' records, streaming past the rest.
+        let wanted = Set(planned.map(\.cell))
+        var events: [Stamped<EventRecord>] = [], attemptRecords: [Stamped<AttemptRecord>] = [], grades: [Stamped<GradeRecord>] = []
+        try RunRecords.stream(folder, EventRecord.self) { if let c = $0.payload.cell, wanted.contains(c) { events.append($0) } }
+        try RunRecords.stream(folder, AttemptRecord.self) { if wanted.contains($0.payload.cell) { attemptRecords.append($0) } }
+        try RunRecords.stream(folder, GradeRecord.self) { if wanted.contains($0.payload.cell) { grades.append($0) } }
         guard !planned.isEmpty else { throw RunError.notFound("cell with model '\(model)', item '\(item)'\(sample.map { ", sample \($0)" } ?? "") in run \(folder.id)") }
         var out = "run \(folder.id)\nmanifest sha256 \(header.manifestHash)  (manifest.json; source manifest.yaml sha256 \(header.manifestSourceHash))\n"
         out += "run fingerprint \(header.fingerprint)  plan \(header.planHash)  registry \(header.registryHash)\n"
         for p in planned.sorted(by: { $0.cell.sample < $1.cell.sample }) {
             let cell = p.cell
             out += "\n== cell \(cell)  seed \(p.seed)\n"
-            let events = records.events.filter { $0.payload.cell == cell }
+            let events = events.filter { $0.payload.cell == cell }
             out += "phases: " + (events.isEmpty ? "PENDING (no events)" : events.map { "\($0.payload.to.rawValue.uppercased()) (events.jsonl:\($0.seq))" }.joined(separator: " → ")) + "\n"
-            let attempts = records.attempts.filter { $0.payload.cell == cell }
-            for g in records.grades where g.payload.cell == cell {
+            let attempts = attemptRecords.filter { $0.payload.cell == cell }
+            for g in grades where g.payload.cell == cell {
                 let r = g.payload
                 out += "grade (grades.jsonl:\(g.seq)): \(r.verdict.rawValue.uppercased()) by \(r.grader)@\(r.graderVersion) on \(r.attempt)\n"
                 out += "  extracted '\(r.extracted ?? "")' at scalars \(r.span.map { "[\($0[0]), \($0[1]))" } ?? "-") by rule \(r.rule ?? "-"); gold '\(r.gold)'\(r.reason.map { "; \($0)" } ?? "")\n"
@@ -33,7 +38,7 @@ public enum CellAudit {
                     let (request, response) = try cache.rawPair(entry)
                     out += "  raw request (index.sqlite row \(entry.requestKey.prefix(12))…, sha256 checked):\n\(indent(String(decoding: request, as: UTF8.self)))\n"
                     out += "  raw response sha256 \(entry.responseHash) (\(try cache.location(of: entry.responseHash).map { "\(cache.packURL($0.pack).path) at byte \($0.offset)" } ?? "-")):\n\(indent(String(decoding: response, as: UTF8.self)))\n"
-                    if let span = records.grades.last(where: { $0.payload.attempt == r.attempt })?.payload.span {
+                    if let span = grades.last(where: { $0.payload.attempt == r.attempt })?.payload.span {
                         out += "  answer text with the extracted span marked:\n\(indent(mark(entry.answerText, span)))\n"
                     }
                 }
