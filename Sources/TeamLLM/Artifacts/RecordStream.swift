@@ -183,19 +183,31 @@ final class RecordStream {
     /// Appends a record encoded beforehand (off the journal's actor); returns its sequence number and seal.
     @discardableResult
     func append<R: StreamRecord>(_ encoded: Encoded<R>) throws -> (seq: Int, hash: String) {
-        let payload = encoded.payload
-        let seq = count + 1
-        var (line, hash) = SealedLine.seal(seq: seq, prev: lastHash, schema: R.schema, payload: payload)
-        line.append(UInt8(ascii: "\n"))
+        try append([encoded])
+        return (count, lastHash)
+    }
+
+    /// Appends records encoded beforehand, sealed and chained in order, with one `write(2)`.
+    ///
+    /// A process killed during the write leaves some whole lines and at most one torn line, which the
+    /// next resume keeps in quarantine; a failed write is cut back so later appends follow a whole line.
+    func append<R: StreamRecord>(_ batch: [Encoded<R>]) throws {
+        guard !batch.isEmpty else { return }
+        var buffer = Data()
+        var seq = count, prev = lastHash
+        for encoded in batch {
+            seq += 1
+            prev = SealedLine.seal(seq: seq, prev: prev, schema: R.schema, payload: encoded.payload, appendingTo: &buffer)
+            buffer.append(UInt8(ascii: "\n"))
+        }
         let start = lseek(fd, 0, SEEK_END)
-        try line.withUnsafeBytes { raw in
+        try buffer.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     let reason = String(cString: strerror(errno))
-                    // Cut back what part of the line reached the file, so later appends do not follow a broken line.
                     if start >= 0 { ftruncate(fd, start) }
                     throw RecordStreamError.writeFailed(file: url.path, reason: reason)
                 }
@@ -203,9 +215,8 @@ final class RecordStream {
             }
         }
         count = seq
-        lastHash = hash
+        lastHash = prev
         unsynced = true
-        return (seq, hash)
     }
 
     /// Flushes to stable storage if anything was appended since the last sync.

@@ -16,21 +16,28 @@ public enum SealedLine {
 
     /// Builds a sealed line (without the newline) from an encoded payload object.
     static func seal(seq: Int, prev: String, schema: Int, payload: Data) -> (line: Data, hash: String) {
-        var body = Data()
-        body.reserveCapacity(payload.count + 120)
-        body.append(contentsOf: #"{"seq":\#(seq),"prev":"\#(prev)","schema":\#(schema)"#.utf8)
+        var line = Data()
+        let hash = seal(seq: seq, prev: prev, schema: schema, payload: payload, appendingTo: &line)
+        return (line, hash)
+    }
+
+    /// Appends a sealed line (without the newline) to `buffer`, so a batch of lines needs one buffer; returns its seal.
+    static func seal(seq: Int, prev: String, schema: Int, payload: Data, appendingTo buffer: inout Data) -> String {
+        let start = buffer.count
+        buffer.reserveCapacity(start + payload.count + 120 + suffixLength)
+        buffer.append(contentsOf: #"{"seq":\#(seq),"prev":"\#(prev)","schema":\#(schema)"#.utf8)
         if payload.count > 2 {
-            body.append(UInt8(ascii: ","))
-            body.append(payload.dropFirst())
+            buffer.append(UInt8(ascii: ","))
+            buffer.append(payload.dropFirst())
         } else {
-            body.append(UInt8(ascii: "}"))
+            buffer.append(UInt8(ascii: "}"))
         }
-        let hash = Digest.sha256(body)
-        var line = body.dropLast()
-        line.append(contentsOf: suffixHead)
-        line.append(contentsOf: hash.utf8)
-        line.append(contentsOf: #""}"#.utf8)
-        return (Data(line), hash)
+        let hash = buffer.withUnsafeBytes { Digest.sha256(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        buffer.removeLast()
+        buffer.append(contentsOf: suffixHead)
+        buffer.append(contentsOf: hash.utf8)
+        buffer.append(contentsOf: #""}"#.utf8)
+        return hash
     }
 
     /// Checks a line's seal and returns its hash, or says why it is broken.

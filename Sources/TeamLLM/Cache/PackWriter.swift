@@ -11,11 +11,17 @@ final class PackWriter: Sendable {
 
     deinit { state.withLock { if $0.fd >= 0 { close($0.fd) } } }
 
-    /// Appends one entry; returns its pack number and the offset of its header.
-    func append(_ body: Data, hash: String, limit: off_t) throws -> (pack: Int, offset: Int) {
-        var entry = Data("TLLMBODY \(hash) \(body.count)\n".utf8)
-        entry.append(body)
-        entry.append(UInt8(ascii: "\n"))
+    /// Appends entries with one `write(2)`; returns each one's pack number and the offset of its header.
+    func append(_ bodies: [(body: Data, hash: String)], limit: off_t) throws -> [(pack: Int, offset: Int)] {
+        guard !bodies.isEmpty else { return [] }
+        var entries = Data()
+        var starts: [Int] = []
+        for (body, hash) in bodies {
+            starts.append(entries.count)
+            entries.append(contentsOf: "TLLMBODY \(hash) \(body.count)\n".utf8)
+            entries.append(body)
+            entries.append(UInt8(ascii: "\n"))
+        }
         return try state.withLock { s in
             if s.fd < 0 || lseek(s.fd, 0, SEEK_END) > limit {
                 if s.fd >= 0 { fsync(s.fd); close(s.fd) } // entries written since the last group commit must not be lost on rollover
@@ -32,15 +38,15 @@ final class PackWriter: Sendable {
                 s = (number, fd)
             }
             let fd = s.fd
-            try entry.withUnsafeBytes { raw in
-                // One write(2): with O_APPEND the whole entry lands contiguously even with other writers.
+            try entries.withUnsafeBytes { raw in
+                // One write(2): with O_APPEND the whole batch lands contiguously even with other writers.
                 let n = write(fd, raw.baseAddress!, raw.count)
                 guard n == raw.count else {
                     throw CacheError.database("append to pack \(s.number) failed: \(n < 0 ? String(cString: strerror(errno)) : "short write")")
                 }
             }
-            let end = lseek(fd, 0, SEEK_CUR)
-            return (s.number, Int(end) - entry.count)
+            let base = Int(lseek(fd, 0, SEEK_CUR)) - entries.count
+            return starts.map { (s.number, base + $0) }
         }
     }
 

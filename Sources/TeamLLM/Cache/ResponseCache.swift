@@ -124,10 +124,20 @@ public final class ResponseCache: Sendable {
 
     /// The entry for a request, if any.
     public func lookup(_ requestKey: String) throws -> CacheEntry? {
+        try entries([requestKey])[requestKey]
+    }
+
+    /// The entries for a set of requests, read in one transaction; keys the cache does not hold are absent.
+    public func entries(_ requestKeys: [String]) throws -> [String: CacheEntry] {
+        guard !requestKeys.isEmpty else { return [:] }
         do {
             return try db.read { db in
                 let statement = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
-                return try Row.fetchOne(statement, arguments: [requestKey]).map(Self.entry)
+                var out: [String: CacheEntry] = [:]
+                for key in requestKeys {
+                    if let row = try Row.fetchOne(statement, arguments: [key]) { out[key] = try Self.entry(row) }
+                }
+                return out
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
     }
@@ -150,37 +160,65 @@ public final class ResponseCache: Sendable {
                           originRun: row["origin_run"], originAttempt: row["origin_attempt"], metering: metering, rowHash: row["row_hash"])
     }
 
-    /// Stores a paid response; the first writer of a key wins and is returned.
-    @discardableResult
-    public func store(requestKey: String, request: Data, body: Data, answerText: String, originRun: String,
-                      originAttempt: String, metering: CacheEntry.Metering) throws -> CacheEntry {
-        let responseHash = Digest.sha256(body)
-        let json = String(decoding: try CanonicalJSON.encode(metering), as: UTF8.self)
-        let rowHash = CacheEntry.rowHash(requestKey: requestKey, responseHash: responseHash, answerText: answerText,
-                                         originRun: originRun, originAttempt: originAttempt, meteringJSON: json)
-        let inserted: Bool
+    /// A paid response to store, with the request it answers and the attempt that paid.
+    public struct Payment: Sendable {
+        public let requestKey: String
+        public let request: Data
+        public let body: Data
+        public let answerText: String
+        public let originRun: String
+        public let originAttempt: String
+        public let metering: CacheEntry.Metering
+    }
+
+    /// Stores paid responses in one transaction and returns, for each, the entry the cache keeps:
+    /// the first writer of a key wins (another process may have stored the same request first).
+    ///
+    /// New bodies are appended to the pack, in one write, before the rows that point at them are committed.
+    public func store(_ payments: [Payment]) throws -> [CacheEntry] {
+        guard !payments.isEmpty else { return [] }
+        var fresh: [CacheEntry] = []
+        var meteringJSON: [String] = []
+        for p in payments {
+            let json = String(decoding: try CanonicalJSON.encode(p.metering), as: UTF8.self)
+            let responseHash = Digest.sha256(p.body)
+            fresh.append(CacheEntry(requestKey: p.requestKey, responseHash: responseHash, answerText: p.answerText, originRun: p.originRun,
+                                    originAttempt: p.originAttempt, metering: p.metering,
+                                    rowHash: CacheEntry.rowHash(requestKey: p.requestKey, responseHash: responseHash, answerText: p.answerText,
+                                                                originRun: p.originRun, originAttempt: p.originAttempt, meteringJSON: json)))
+            meteringJSON.append(json)
+        }
         do {
-            // One transaction: the body is appended (if new) before its rows, all under SQLite's write lock.
-            inserted = try db.write { db in
-                let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM bodies WHERE hash = ?"), arguments: [responseHash]) ?? false
-                if !known {
-                    let location = try pack.append(body, hash: responseHash, limit: Self.packLimit)
-                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, pack, offset, length) VALUES (?, ?, ?, ?)")
-                        .execute(arguments: [responseHash, location.pack, location.offset, body.count])
+            return try db.write { db in
+                let known = try db.cachedStatement(sql: "SELECT 1 FROM bodies WHERE hash = ?")
+                var newBodies: [(body: Data, hash: String)] = []
+                var seen = Set<String>()
+                for (p, e) in zip(payments, fresh) where seen.insert(e.responseHash).inserted {
+                    if try Bool.fetchOne(known, arguments: [e.responseHash]) != true { newBodies.append((p.body, e.responseHash)) }
                 }
-                try db.cachedStatement(sql: """
+                let locations = try pack.append(newBodies, limit: Self.packLimit)
+                let insertBody = try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, pack, offset, length) VALUES (?, ?, ?, ?)")
+                for (b, location) in zip(newBodies, locations) {
+                    try insertBody.execute(arguments: [b.hash, location.pack, location.offset, b.body.count])
+                }
+                let insert = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO responses (request_key, request, response_hash, answer_text, origin_run, origin_attempt, metering, row_hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [requestKey, request, responseHash, answerText, originRun, originAttempt, json, rowHash])
-                return db.changesCount > 0
+                    """)
+                let select = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
+                var kept: [CacheEntry] = []
+                for (i, (p, e)) in zip(payments, fresh).enumerated() {
+                    let json = meteringJSON[i]
+                    try insert.execute(arguments: [e.requestKey, p.request, e.responseHash, e.answerText, e.originRun, e.originAttempt, json, e.rowHash])
+                    if db.changesCount > 0 { kept.append(e); continue }
+                    guard let row = try Row.fetchOne(select, arguments: [e.requestKey]) else {
+                        throw CacheError.database("row for \(e.requestKey) vanished after insert")
+                    }
+                    kept.append(try Self.entry(row))
+                }
+                return kept
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
-        if inserted {
-            return CacheEntry(requestKey: requestKey, responseHash: responseHash, answerText: answerText, originRun: originRun,
-                              originAttempt: originAttempt, metering: metering, rowHash: rowHash)
-        }
-        guard let stored = try lookup(requestKey) else { throw CacheError.database("row for \(requestKey) vanished after insert") }
-        return stored
     }
 
     /// Everything stored for a set of requests, read in one transaction: entry, raw request, body

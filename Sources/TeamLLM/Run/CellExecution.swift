@@ -30,6 +30,8 @@ struct CellContext: Sendable {
     let cache: ResponseCache
     let journal: RunJournal
     let runID: String
+    /// Provider calls in flight at once (the manifest's `concurrency`).
+    let concurrency: Int
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
@@ -44,82 +46,209 @@ struct CellContext: Sendable {
             + USD.cost(tokens: plan.manifest.sampling.maxTokens, perMillion: model.outputPerMTok)
     }
 
-    /// Walks one cell forward from wherever the records say it stands.
-    func run(_ cell: PlannedCell) async throws {
-        let snapshot = await journal.snapshot(cell.id)
-        var progress = Progress.resume(at: snapshot.phase)
-        var last = snapshot.last
-        var answer: String?
-        if case let .pending(p) = progress {
-            let (e, t) = p.start()
-            try await journal.record(t, cell: cell.id)
-            progress = .executing(e)
-        }
-        if case let .executing(e) = progress {
-            var attempt: Encoded<AttemptRecord>?
-            if last == nil { // an attempt recorded before an interruption stands
-                (attempt, answer) = try await makeAttempt(cell, wasExecuting: snapshot.phase == .executing)
-                last = attempt.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) }
+    /// Walks a batch of cells forward from wherever the records say each stands.
+    ///
+    /// Work is grouped per batch, not per cell: the PENDING → EXECUTING transitions are written first
+    /// (before any call, so a paid response found in the cache after a kill is known to be this run's
+    /// own); the cache is asked once; the misses are called, at most `concurrency` at a time, and stored
+    /// in one transaction; then attempts, grades and transitions are encoded on every core and appended
+    /// with one write per stream. A cell whose call was cancelled stays EXECUTING for the next resume.
+    func run(_ batch: [PlannedCell]) async throws {
+        let snapshots = await journal.snapshots(batch.map(\.id))
+        var started: [Encoded<EventRecord>] = []
+        var executing: [(index: Int, state: Executing)] = []
+        var verifying: [(index: Int, state: Verifying)] = []
+        for (i, snapshot) in snapshots.enumerated() {
+            switch Progress.resume(at: snapshot.phase) {
+            case let .pending(p):
+                let (e, t) = p.start()
+                started.append(try Self.event(t, batch[i].id))
+                executing.append((i, e))
+            case let .executing(e): executing.append((i, e))
+            case let .verifying(v): verifying.append((i, v))
+            case .completed: break
             }
+        }
+        try await journal.record(started)
+
+        // An attempt recorded before an interruption stands; only cells without one make one.
+        let needing = executing.map(\.index).filter { snapshots[$0].last == nil }
+        let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase == .executing })
+        let fresh = Dictionary(uniqueKeysWithValues: zip(needing, made).compactMap { i, m in m.map { (i, $0) } })
+        var steps: [Step] = []
+        var cancelled = false
+        for (i, e) in executing {
+            let new = fresh[i]
+            if snapshots[i].last == nil && new == nil { cancelled = true; continue }
             let (v, t) = e.executed()
-            try await journal.record(attempt, then: t, cell: cell.id)
-            progress = .verifying(v)
+            steps.append(Step(cell: batch[i], attempt: new?.record, answer: new?.answer,
+                              last: new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) } ?? snapshots[i].last,
+                              executed: t, verifying: v, graded: false))
         }
-        if case let .verifying(v) = progress {
-            let grade = snapshot.graded ? nil : try grade(cell, attempt: last, answer: answer)
-            try await journal.record(grade, then: v.verified(), cell: cell.id)
+        for (i, v) in verifying {
+            steps.append(Step(cell: batch[i], attempt: nil, answer: nil, last: snapshots[i].last, executed: nil, verifying: v, graded: snapshots[i].graded))
         }
+        // Answers of attempts recorded by an earlier process are read back from the cache.
+        let answers = try cache.entries(steps.compactMap { s in
+            s.answer == nil && !s.graded && s.last.map { $0.status != .failed } == true ? s.last!.request : nil
+        })
+        let finished = try await steps.concurrentMap { try self.finish($0, answers: answers) }
+        var records = BatchRecords()
+        for f in finished {
+            if let a = f.attempt { records.attempts.append(a) }
+            if let e = f.executed { records.executed.append(e) }
+            if let g = f.grade { records.grades.append(g) }
+            records.completed.append(f.completed)
+        }
+        try await journal.record(records)
+        if cancelled { throw CancellationError() }
     }
 
-    /// The cell's first attempt: from the cache if it holds the exact request, else one provider call.
-    /// Returns the record to write and the answer text.
-    ///
-    /// `wasExecuting`: the cell entered EXECUTING before this process started, so a cache entry this very
-    /// attempt paid for may exist without its record (a fresh run folder with a reused id never qualifies).
-    private func makeAttempt(_ cell: PlannedCell, wasExecuting: Bool) async throws -> (Encoded<AttemptRecord>, String?) {
-        let (request, promptHash, templateHash) = try requests.request(for: cell)
-        let requestBytes = try request.canonical()
-        let key = Digest.sha256(requestBytes)
-        let n = 1
-        let attemptID = "\(cell.id)#\(n)"
+    /// A cell between its attempt and COMPLETED.
+    private struct Step: Sendable {
+        let cell: PlannedCell
+        /// The attempt made in this batch, to be written.
+        let attempt: AttemptRecord?
+        let answer: String?
+        /// The cell's final attempt (this batch's or one on record).
+        let last: LiveState.AttemptSummary?
+        let executed: Transition?
+        let verifying: Verifying
+        let graded: Bool
+    }
+
+    /// The records a step adds, encoded.
+    private struct Finished: Sendable {
+        let attempt: Encoded<AttemptRecord>?
+        let executed: Encoded<EventRecord>?
+        let grade: Encoded<GradeRecord>?
+        let completed: Encoded<EventRecord>
+    }
+
+    private func finish(_ step: Step, answers: [String: CacheEntry]) throws -> Finished {
+        let grade = step.graded ? nil : try grade(step.cell, attempt: step.last, answer: step.answer ?? step.last.flatMap { answers[$0.request]?.answerText })
+        return Finished(attempt: try step.attempt.map(Encoded.init), executed: try step.executed.map { try Self.event($0, step.cell.id) },
+                        grade: grade, completed: try Self.event(step.verifying.verified(), step.cell.id))
+    }
+
+    private static func event(_ t: Transition, _ cell: CellID) throws -> Encoded<EventRecord> {
+        try Encoded(EventRecord(scope: "cell", cell: cell, from: t.from, to: t.to))
+    }
+
+    /// A new attempt and the answer text it brought back.
+    private struct Made: Sendable {
+        let record: AttemptRecord
+        let answer: String?
+    }
+
+    /// A cell's exact request, ready to look up and send.
+    private struct Prepared: Sendable {
+        let cell: PlannedCell
+        let request: ProviderRequest
+        let bytes: Data
+        let key: String
+        let prompt: String
+        let template: String
+        var attemptID: String { "\(cell.id)#1" }
+
         func record(_ status: AttemptStatus, response: String?, metering: CacheEntry.Metering?, cost: USD, costSource: String,
-                    origin: String? = nil, recovered: Bool? = nil, failure: AttemptFailure? = nil) throws -> Encoded<AttemptRecord> {
-            try Encoded(AttemptRecord(
-                attempt: attemptID, cell: cell.id, n: n, status: status, request: key, prompt: promptHash, template: templateHash,
+                    origin: String? = nil, recovered: Bool? = nil, failure: AttemptFailure? = nil) -> AttemptRecord {
+            AttemptRecord(
+                attempt: attemptID, cell: cell.id, n: 1, status: status, request: key, prompt: prompt, template: template,
                 seed: cell.seed, model: cell.id.model, provider: request.provider, baseURL: request.baseURL,
                 modelUsed: metering?.modelUsed, providerUsed: metering?.providerUsed, tokens: metering?.tokens, costUSD: cost,
                 costSource: costSource, latencyMs: status == .cacheHit ? 0 : (metering?.latencyMs ?? 0), response: response,
-                cacheOrigin: origin, recovered: recovered, failure: failure, at: metering?.at ?? Clock.now()))
+                cacheOrigin: origin, recovered: recovered, failure: failure, at: metering?.at ?? Clock.now())
         }
+    }
 
-        if let hit = try cache.lookup(key) {
-            if wasExecuting && hit.originRun == runID && hit.originAttempt == attemptID {
+    /// Each cell's first attempt: from the cache if it holds the exact request, else one provider call;
+    /// nil for a cell whose call was cancelled.
+    ///
+    /// `wasExecuting`: the cell entered EXECUTING before this process started, so a cache entry this very
+    /// attempt paid for may exist without its record (a fresh run folder with a reused id never qualifies).
+    private func makeAttempts(_ cells: [PlannedCell], wasExecuting: [Bool]) async throws -> [Made?] {
+        guard !cells.isEmpty else { return [] }
+        let requests = self.requests
+        let prepared = try await cells.concurrentMap { cell in
+            let (request, prompt, template) = try requests.request(for: cell)
+            let bytes = try request.canonical()
+            return Prepared(cell: cell, request: request, bytes: bytes, key: Digest.sha256(bytes), prompt: prompt, template: template)
+        }
+        let hits = try cache.entries(prepared.map(\.key))
+        var out = [Made?](repeating: nil, count: cells.count)
+        var misses: [Int] = []
+        for (i, p) in prepared.enumerated() {
+            guard let hit = hits[p.key] else { misses.append(i); continue }
+            if wasExecuting[i] && hit.originRun == runID && hit.originAttempt == p.attemptID {
                 // Our own paid call was stored before the process died, but its record was not: write it now.
-                return (try record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
-                                   costSource: hit.metering.costSource, recovered: true), hit.answerText)
+                out[i] = Made(record: p.record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
+                                               costSource: hit.metering.costSource, recovered: true), answer: hit.answerText)
+            } else {
+                out[i] = Made(record: p.record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
+                                               origin: "\(hit.originRun)/\(hit.originAttempt)"), answer: hit.answerText)
             }
-            return (try record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
-                               origin: "\(hit.originRun)/\(hit.originAttempt)"), hit.answerText)
         }
 
-        let kind = plan.provider(of: cell)
-        let context = ItemContext(benchmark: plan.benchmark(of: cell), item: plan.item(of: cell), modelEntry: plan.model(of: cell),
-                                  masterSeed: plan.manifest.seed)
-        do {
-            let response = try await providers[kind]!.complete(request, context: context)
-            let metering = CacheEntry.Metering(modelUsed: response.modelUsed, providerUsed: response.providerUsed, tokens: response.usage,
-                                               costUSD: response.cost, costSource: response.costSource, latencyMs: response.latencyMs,
-                                               at: Clock.now())
-            let stored = try cache.store(requestKey: key, request: requestBytes, body: response.body, answerText: response.answerText,
-                                         originRun: runID, originAttempt: attemptID, metering: metering)
+        let results = await call(misses.map { prepared[$0] })
+        var paid: [(index: Int, response: ProviderResponse, metering: CacheEntry.Metering)] = []
+        for (i, result) in zip(misses, results) {
+            switch result {
+            case .cancelled: continue
+            case let .failure(failure):
+                out[i] = Made(record: prepared[i].record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure), answer: nil)
+            case let .response(r):
+                paid.append((i, r, CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,
+                                                       costSource: r.costSource, latencyMs: r.latencyMs, at: Clock.now())))
+            }
+        }
+        let kept = try cache.store(paid.map { i, r, m in
+            ResponseCache.Payment(requestKey: prepared[i].key, request: prepared[i].bytes, body: r.body, answerText: r.answerText,
+                                  originRun: runID, originAttempt: prepared[i].attemptID, metering: m)
+        })
+        for ((i, r, m), entry) in zip(paid, kept) {
             // If another process stored this request first, its entry is the one the cache keeps: the attempt
             // cites it and its answer is graded, so every grade can be re-derived from the cache.
-            return (try record(.ok, response: stored.responseHash, metering: metering, cost: response.cost, costSource: response.costSource),
-                    stored.answerText)
-        } catch let failure as AttemptFailure {
-            // A cancelled call says nothing about the model: leave the cell EXECUTING so a resume calls again.
-            if failure.kind == "cancelled" || Task.isCancelled { throw CancellationError() }
-            return (try record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure), nil)
+            out[i] = Made(record: prepared[i].record(.ok, response: entry.responseHash, metering: m, cost: r.cost, costSource: r.costSource),
+                          answer: entry.answerText)
+        }
+        return out
+    }
+
+    /// How one provider call ended.
+    private enum CallOutcome: Sendable {
+        case response(ProviderResponse)
+        case failure(AttemptFailure)
+        /// Says nothing about the model: the cell stays EXECUTING for the next resume.
+        case cancelled
+    }
+
+    /// Calls the provider for each request, at most `concurrency` at a time.
+    private func call(_ prepared: [Prepared]) async -> [CallOutcome] {
+        guard !prepared.isEmpty else { return [] }
+        let jobs: [(provider: any Provider, request: ProviderRequest, context: ItemContext)] = prepared.map { p in
+            (providers[p.request.provider]!, p.request,
+             ItemContext(benchmark: plan.benchmark(of: p.cell), item: plan.item(of: p.cell), modelEntry: plan.model(of: p.cell), masterSeed: plan.manifest.seed))
+        }
+        return await withTaskGroup(of: (Int, CallOutcome).self) { group in
+            var out = [CallOutcome](repeating: .cancelled, count: jobs.count)
+            var next = 0
+            while next < jobs.count {
+                if next >= max(concurrency, 1), let (i, outcome) = await group.next() { out[i] = outcome }
+                let index = next, job = jobs[index]
+                next += 1
+                group.addTask { (index, await Self.outcome(of: job.provider, job.request, job.context)) }
+            }
+            for await (i, result) in group { out[i] = result }
+            return out
+        }
+    }
+
+    // A separate function: a `do throws(AttemptFailure)` inside the task closure was miscompiled in
+    // release builds (Swift 6.3.1 returned a garbage tuple from the child task).
+    private static func outcome(of provider: any Provider, _ request: ProviderRequest, _ context: ItemContext) async -> CallOutcome {
+        do { return .response(try await provider.complete(request, context: context)) } catch {
+            return error.kind == "cancelled" || Task.isCancelled ? .cancelled : .failure(error)
         }
     }
 
@@ -128,17 +257,31 @@ struct CellContext: Sendable {
         guard let attempt, attempt.status != .failed else { return nil }
         let bench = plan.benchmark(of: cell)
         guard let grader = GraderCatalog.grader(named: bench.grader) else { throw RunError.corrupt("grader \(bench.grader) is not available") }
-        var text = answer
-        if text == nil {
-            guard let entry = try cache.lookup(attempt.request) else {
-                throw RunError.corrupt("attempt \(attempt.attempt) cites request \(attempt.request.prefix(12))…, which the cache does not hold")
-            }
-            text = entry.answerText
+        guard let text = answer else {
+            throw RunError.corrupt("attempt \(attempt.attempt) cites request \(attempt.request.prefix(12))…, which the cache does not hold")
         }
         let item = plan.item(of: cell)
-        let g = grader.grade(response: text!, gold: item.gold)
+        let g = grader.grade(response: text, gold: item.gold)
         return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: grader.name, graderVersion: grader.version,
                                        extracted: g.extracted, span: g.span.map { [$0.lowerBound, $0.upperBound] }, rule: g.rule,
                                        gold: item.gold, verdict: g.verdict, reason: g.reason))
+    }
+}
+
+extension Array where Element: Sendable {
+    /// `map` split over the machine's cores, results in order; small arrays stay on the calling task.
+    func concurrentMap<T: Sendable>(_ transform: @escaping @Sendable (Element) throws -> T) async throws -> [T] {
+        let parts = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count / 16)
+        guard parts > 1 else { return try map(transform) }
+        let size = (count + parts - 1) / parts
+        return try await withThrowingTaskGroup(of: (Int, [T]).self) { group in
+            for p in 0..<parts {
+                let slice = self[Swift.min(p * size, count)..<Swift.min((p + 1) * size, count)]
+                group.addTask { (p, try slice.map(transform)) }
+            }
+            var results = [[T]](repeating: [], count: parts)
+            for try await (p, r) in group { results[p] = r }
+            return results.flatMap { $0 }
+        }
     }
 }

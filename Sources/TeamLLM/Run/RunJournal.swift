@@ -2,7 +2,7 @@ import Foundation
 
 /// The single writer of a run's records; also the live state they imply.
 ///
-/// Every append is one `write(2)` of a sealed line, so a killed process loses nothing it appended.
+/// Every append is one `write(2)` of whole sealed lines, so a killed process loses nothing it appended.
 /// Group commit: at most once a second (and at the end), the cache is flushed to stable storage and
 /// then every stream is fsynced, so a durable record never cites a cache entry that is not.
 actor RunJournal {
@@ -42,21 +42,24 @@ actor RunJournal {
         let graded: Bool
     }
 
-    func snapshot(_ cell: CellID) -> CellSnapshot {
-        let last = state.attempts[cell]?.last
-        return CellSnapshot(phase: state.ledger.phase(cell), last: last, graded: last.map { state.graded.contains($0.attempt) } ?? false)
+    /// Where each of a batch of cells stands.
+    func snapshots(_ cells: [CellID]) -> [CellSnapshot] {
+        cells.map { cell in
+            let last = state.attempts[cell]?.last
+            return CellSnapshot(phase: state.ledger.phase(cell), last: last, graded: last.map { state.graded.contains($0.attempt) } ?? false)
+        }
     }
     var spend: USD { state.spend }
     var sweepPhase: Phase { state.ledger.sweep }
     /// How many planned cells are COMPLETED.
     func completed(of cells: [PlannedCell]) -> Int { cells.reduce(0) { $0 + (state.ledger.phase($1.id) == .completed ? 1 : 0) } }
 
-    /// Writes a cell transition.
-    func record(_ t: Transition, cell: CellID) throws {
-        let e = EventRecord(scope: "cell", cell: cell, from: t.from, to: t.to)
-        try state.ledger.apply(e, line: events.count + 1)
-        try events.append(e)
-        if t.to == .completed { cellsDoneNow += 1 }
+    /// Writes cell transitions (each checked against the ledger first) with one append.
+    func record(_ transitions: [Encoded<EventRecord>]) throws {
+        guard !transitions.isEmpty else { return }
+        for (i, e) in transitions.enumerated() { try state.ledger.apply(e.record, line: events.count + i + 1) }
+        try events.append(transitions)
+        cellsDoneNow += transitions.count { $0.record.to == .completed }
         syncIfDue()
     }
 
@@ -68,23 +71,18 @@ actor RunJournal {
         sync()
     }
 
-    /// Writes a new attempt (if any), then the cell's EXECUTING → VERIFYING transition: one call, same order on disk.
-    func record(_ attempt: Encoded<AttemptRecord>?, then t: Transition, cell: CellID) throws {
-        if let attempt {
-            try attempts.append(attempt)
-            state.add(attempt.record)
-            if attempt.record.status == .cacheHit { cacheHitsNow += 1 }
+    /// Writes what a batch of cells did, stream by stream: new attempts, then EXECUTING → VERIFYING, then
+    /// grades, then VERIFYING → COMPLETED. A resume accepts a kill between any two of these writes.
+    func record(_ batch: BatchRecords) throws {
+        try attempts.append(batch.attempts)
+        for a in batch.attempts {
+            state.add(a.record)
+            if a.record.status == .cacheHit { cacheHitsNow += 1 }
         }
-        try record(t, cell: cell)
-    }
-
-    /// Writes the grade (if any), then the cell's VERIFYING → COMPLETED transition.
-    func record(_ grade: Encoded<GradeRecord>?, then t: Transition, cell: CellID) throws {
-        if let grade {
-            try grades.append(grade)
-            state.add(grade.record)
-        }
-        try record(t, cell: cell)
+        try record(batch.executed)
+        try grades.append(batch.grades)
+        for g in batch.grades { state.add(g.record) }
+        try record(batch.completed)
     }
 
     /// Planned cells that are not COMPLETED, or completed with an answer but no grade: the sweep's own check
@@ -105,16 +103,23 @@ actor RunJournal {
         sync()
     }
 
-    /// Reserves what a cell may still cost against the budget; false when it would exceed the cap.
-    /// A cell with an attempt on record costs nothing more, so it reserves nothing (and is never blocked).
-    func reserve(_ ceiling: USD, for cell: CellID) -> USD? {
-        let needed = state.attempts[cell]?.isEmpty == false ? USD.zero : ceiling
-        guard state.spend + reserved + needed <= cap else { return nil }
-        reserved = reserved + needed
-        return needed
+    /// Reserves what each cell may still cost against the budget, in order, stopping at the first that
+    /// would exceed the cap; returns the reservations made. A cell with an attempt on record costs
+    /// nothing more, so it reserves nothing (and is never blocked).
+    func reserve(_ ceilings: [(CellID, USD)]) -> [USD] {
+        var out: [USD] = []
+        for (cell, ceiling) in ceilings {
+            let needed = state.attempts[cell]?.isEmpty == false ? USD.zero : ceiling
+            guard state.spend + reserved + needed <= cap else { break }
+            reserved = reserved + needed
+            out.append(needed)
+        }
+        return out
     }
 
-    func release(_ ceiling: USD) { reserved = USD(reserved.value - ceiling.value) }
+    func release(_ reservations: [USD]) {
+        for r in reservations { reserved = USD(reserved.value - r.value) }
+    }
 
     private func syncIfDue() {
         let now = DispatchTime.now()
@@ -127,4 +132,12 @@ actor RunJournal {
         for s in [events, attempts, grades, sessions] { s.sync() }
         lastSync = DispatchTime.now()
     }
+}
+
+/// What a batch of cells adds to the records once its calls are made, encoded off the journal's actor.
+struct BatchRecords: Sendable {
+    var attempts: [Encoded<AttemptRecord>] = []
+    var executed: [Encoded<EventRecord>] = []
+    var grades: [Encoded<GradeRecord>] = []
+    var completed: [Encoded<EventRecord>] = []
 }

@@ -80,10 +80,10 @@ public enum Sweep {
         }
 
         let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: providers.byKind), cache: cache,
-                                  journal: journal, runID: folder.id)
+                                  journal: journal, runID: folder.id, concurrency: manifest.concurrency)
         let todo = plan.cells.filter { state.ledger.phase($0.id) != .completed }
         let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
-        let stoppedBy = try await execute(todo, context: context, concurrency: manifest.concurrency, stopAfter: options.stopAfter)
+        let stoppedBy = try await execute(todo, context: context, stopAfter: options.stopAfter)
         ticker?.cancel()
         _ = await ticker?.value
 
@@ -169,34 +169,32 @@ public enum Sweep {
         return (state, tails, torn)
     }
 
-    /// Runs cells with bounded concurrency; returns why it stopped early, if it did.
-    private static func execute(_ todo: [PlannedCell], context: CellContext, concurrency: Int, stopAfter: Int?) async throws -> String? {
+    /// Cells per batch: large enough that a batch's one SQLite transaction and one write per stream
+    /// cost little per cell, small enough that progress and the records move every few milliseconds.
+    static let batchSize = 256
+
+    /// Runs cells batch by batch; returns why it stopped early, if it did.
+    private static func execute(_ todo: [PlannedCell], context: CellContext, stopAfter: Int?) async throws -> String? {
         var stoppedBy: String?
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = todo.makeIterator()
-            var started = 0
-            var inFlight = 0
-            func launch() async -> Bool {
-                if let limit = stopAfter, started >= limit { stoppedBy = "stop-after \(limit)"; return false }
-                guard let cell = next.next() else { return false }
-                guard let ceiling = await context.journal.reserve(context.ceiling(cell), for: cell.id) else { stoppedBy = "budget cap"; return false }
-                started += 1
-                inFlight += 1
-                group.addTask {
-                    do { try await context.run(cell) } catch {
-                        await context.journal.release(ceiling)
-                        throw error
-                    }
-                    await context.journal.release(ceiling)
-                }
-                return true
+        var next = 0
+        while next < todo.count, stoppedBy == nil {
+            var end = min(todo.count, next + batchSize)
+            if let limit = stopAfter, end > limit {
+                end = max(next, limit)
+                stoppedBy = "stop-after \(limit)"
             }
-            while inFlight < concurrency, await launch() {}
-            while inFlight > 0 {
-                try await group.next()
-                inFlight -= 1
-                if stoppedBy == nil { _ = await launch() }
+            let candidates = Array(todo[next..<end])
+            let ceilings = candidates.map { ($0.id, context.ceiling($0)) }
+            let reserved = await context.journal.reserve(ceilings)
+            if reserved.count < candidates.count { stoppedBy = "budget cap" }
+            guard !reserved.isEmpty else { break }
+            let batch = Array(candidates.prefix(reserved.count))
+            do { try await context.run(batch) } catch {
+                await context.journal.release(reserved)
+                throw error
             }
+            await context.journal.release(reserved)
+            next += batch.count
         }
         return stoppedBy
     }
