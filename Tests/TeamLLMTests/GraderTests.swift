@@ -78,17 +78,17 @@ struct GraderTests {
     func publisherAgreement() throws {
         let data = try Data(contentsOf: Fixtures.dataDir.appendingPathComponent("gsm8k/example_model_solutions.jsonl"))
         let gold = try Data(contentsOf: Fixtures.dataDir.appendingPathComponent("gsm8k/test.jsonl"))
-        let golds = try JSONLines.objects(in: gold, file: "test.jsonl").map { ($0["answer"] as! String).components(separatedBy: "#### ").last! }
+        let golds = try JSONLines.objects(in: gold, file: "test.jsonl").map { $0["answer"]!.string!.components(separatedBy: "#### ").last! }
         let rows = try JSONLines.objects(in: data, file: "example_model_solutions.jsonl")
         #expect(rows.count == 1319)
         var correct: [String: Int] = [:], disagreements: [String] = [], total = 0
         for (i, row) in rows.enumerated() {
             for key in ["6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"] {
-                let entry = row[key] as! [String: Any]
-                let g = grader.grade(response: entry["solution"] as! String, gold: golds[i])
+                let entry = row[key]!
+                let g = grader.grade(response: entry["solution"]!.string!, gold: golds[i])
                 total += 1
                 if g.verdict == .correct { correct[key, default: 0] += 1 }
-                if (g.verdict == .correct) != (entry["is_correct"] as! Bool) { disagreements.append("\(i)/\(key)") }
+                if (g.verdict == .correct) != entry["is_correct"]!.bool! { disagreements.append("\(i)/\(key)") }
             }
         }
         #expect(total == 5276)

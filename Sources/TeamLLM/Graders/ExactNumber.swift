@@ -21,8 +21,12 @@ struct ExactNumber: Equatable, CustomStringConvertible {
     /// Thousands separators must group by three; a unit or `%` after the number is ignored by the
     /// extractor, not here. Returns nil for anything else.
     static func parse(_ raw: String) -> ExactNumber? {
-        var s = raw.replacingOccurrences(of: "\u{2212}", with: "-")
-        s.removeAll { $0 == "$" || $0.isWhitespace || $0 == "%" }
+        // Scalar by scalar: Foundation's string searching and grapheme-level `isWhitespace` were most of a grade's cost.
+        var scalars = String.UnicodeScalarView()
+        for u in raw.unicodeScalars where u != "$" && u != "%" && !u.properties.isWhitespace {
+            scalars.append(u == "\u{2212}" ? "-" : u)
+        }
+        var s = String(scalars)
         var negative = false
         while s.hasPrefix("-") || s.hasPrefix("+") {
             if s.hasPrefix("-") { negative.toggle() }

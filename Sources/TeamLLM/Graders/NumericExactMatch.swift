@@ -25,13 +25,13 @@ public struct NumericExactMatch: Grader {
     ].map { ($0.0, $0.1, try! NSRegularExpression(pattern: $0.2.replacingOccurrences(of: "NUM", with: number))) }
 
     public func grade(response: String, gold: String) -> Grade {
-        guard let goldValue = ExactNumber.parse(gold.trimmingCharacters(in: .whitespaces)) else {
+        guard let goldValue = ExactNumber.parse(gold) else { // parse drops whitespace itself
             return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "gold '\(gold)' is not a number")
         }
         let ns = response as NSString
         let whole = NSRange(location: 0, length: ns.length)
         for rule in Self.rules {
-            if let literal = rule.needs, !response.contains(literal) { continue }
+            if let literal = rule.needs, !Self.contains(response, literal) { continue }
             guard let match = rule.regex.matches(in: response, range: whole).last else { continue }
             let r = match.range(at: 1)
             let token = ns.substring(with: r)
@@ -43,6 +43,19 @@ public struct NumericExactMatch: Grader {
                          span: scalarSpan(r, in: response), rule: rule.name, reason: nil)
         }
         return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "no number in the response")
+    }
+
+    /// Byte search (Foundation's `contains` went through its locale-aware `range(of:)`).
+    private static func contains(_ text: String, _ literal: String) -> Bool {
+        var text = text, literal = literal
+        return text.withUTF8 { h in
+            literal.withUTF8 { n in
+                guard let first = n.first else { return true }
+                guard h.count >= n.count else { return false }
+                for i in 0...(h.count - n.count) where h[i] == first && h[i..<(i + n.count)].elementsEqual(n) { return true }
+                return false
+            }
+        }
     }
 
     /// Converts a UTF-16 range to Unicode-scalar offsets (what Python's `str` indexing uses).

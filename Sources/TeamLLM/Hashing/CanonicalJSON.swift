@@ -10,7 +10,9 @@ public enum CanonicalJSON {
     /// Canonical bytes of a value.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
         var writer = JSONWriter()
-        writer.write(try NodeEncoder.encode(value, path: []).node)
+        let root = EncodingRef()
+        try NodeEncoder.encode(value, into: root, path: [])
+        writer.write(root)
         return Data(writer.bytes)
     }
 

@@ -8,6 +8,24 @@ enum JSONNode {
     case null
 }
 
+extension JSONNode {
+    /// The member `key` of an object (nil for a missing key or a non-object).
+    subscript(key: String) -> JSONNode? {
+        if case let .object(members) = self { members[key] } else { nil }
+    }
+    var string: String? { if case let .string(s) = self { s } else { nil } }
+    var bool: Bool? { if case let .bool(b) = self { b } else { nil } }
+    /// A string, or a number's exact text (for id fields that are numbers in the source).
+    var text: String? {
+        switch self {
+        case let .string(s): s
+        case let .number(n): n
+        default: nil
+        }
+    }
+    var members: [String: JSONNode]? { if case let .object(m) = self { m } else { nil } }
+}
+
 /// Writes canonical JSON: object keys sorted by their UTF-8 bytes, no whitespace, `/` not escaped,
 /// non-ASCII as UTF-8, control characters as `\uXXXX` (or `\n`, `\t`, …).
 struct JSONWriter {
@@ -40,24 +58,66 @@ struct JSONWriter {
         }
     }
 
+    /// Writes what `NodeEncoder` built: members sorted by key bytes (a key encoded twice keeps its last value).
+    mutating func write(_ ref: EncodingRef) {
+        if let value = ref.value { write(value); return }
+        if let items = ref.items {
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+            return
+        }
+        let members = ref.members ?? []
+        let order = members.indices.sorted { a, b in
+            let ka = members[a].key, kb = members[b].key
+            return ka == kb ? a < b : ka.utf8.lexicographicallyPrecedes(kb.utf8)
+        }
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for (n, i) in order.enumerated() {
+            if n + 1 < order.count, members[order[n + 1]].key == members[i].key { continue }
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            write(string: members[i].key)
+            bytes.append(UInt8(ascii: ":"))
+            write(members[i].slot)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func write(_ slot: EncodingRef.Slot) {
+        switch slot {
+        case let .node(node): write(node)
+        case let .ref(ref): write(ref)
+        }
+    }
+
     private static let hex = Array("0123456789abcdef".utf8)
 
     mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
-        for b in string.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-            case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
-            case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
-            case 0..<0x20:
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(Self.hex[Int(b >> 4)]); bytes.append(Self.hex[Int(b & 0xF)])
-            default: bytes.append(b)
+        var text = string
+        text.withUTF8 { utf8 in
+            var clean = 0 // bytes from here on need no escape until the next special one
+            for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean..<i]))
+                clean = i + 1
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+                case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+                case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
+                case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
+                default:
+                    bytes.append(contentsOf: "\\u00".utf8)
+                    bytes.append(Self.hex[Int(b >> 4)]); bytes.append(Self.hex[Int(b & 0xF)])
+                }
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean...]))
         }
         bytes.append(UInt8(ascii: "\""))
     }

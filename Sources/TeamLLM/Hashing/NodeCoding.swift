@@ -1,14 +1,16 @@
-/// Encodes any `Encodable` to a `JSONNode` tree (the Codable half of `CanonicalJSON`).
+/// Encodes any `Encodable` to a tree the `JSONWriter` writes (the Codable half of `CanonicalJSON`).
+///
+/// Members are kept in the order they were encoded and sorted once, when written; leaves are stored
+/// inline, so a record costs one object per nested container, not one per field.
 final class EncodingRef {
-    var members: [String: EncodingRef]?
-    var items: [EncodingRef]?
-    var value: JSONNode?
-
-    var node: JSONNode {
-        if let value { return value }
-        if let items { return .array(items.map(\.node)) }
-        return .object((members ?? [:]).mapValues(\.node))
+    /// One member or item: a finished leaf, or a nested container still being filled.
+    enum Slot {
+        case node(JSONNode)
+        case ref(EncodingRef)
     }
+    var members: [(key: String, slot: Slot)]?
+    var items: [Slot]?
+    var value: JSONNode?
 }
 
 struct NodeEncoder: Encoder {
@@ -17,7 +19,7 @@ struct NodeEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy: Key.Type) -> KeyedEncodingContainer<Key> {
-        if ref.members == nil { ref.members = [:] }
+        if ref.members == nil { ref.members = [] }
         return KeyedEncodingContainer(Keyed<Key>(ref: ref, codingPath: codingPath))
     }
     func unkeyedContainer() -> UnkeyedEncodingContainer {
@@ -32,26 +34,38 @@ struct NodeEncoder: Encoder {
         return .number("\(v)")
     }
 
-    static func encode<T: Encodable>(_ value: T, path: [CodingKey]) throws -> EncodingRef {
-        let child = EncodingRef()
-        switch value {
-        case let s as String: child.value = .string(s)
-        case let i as Int: child.value = .number(String(i))
-        case let b as Bool: child.value = .bool(b)
-        case let d as Double: child.value = try number(d, path)
+    /// A leaf for the standard scalar types, nil for anything that encodes itself.
+    static func leaf<T: Encodable>(_ value: T, _ path: @autoclosure () -> [CodingKey]) throws -> JSONNode? {
+        // Metatype comparisons first: a failed `as` cast to a protocol existential costs a conformance lookup,
+        // and most values (records, ids, enums) are not scalars at all.
+        if T.self == String.self { return .string(value as! String) }
+        if T.self == Int.self { return .number(String(value as! Int)) }
+        if T.self == Bool.self { return .bool(value as! Bool) }
+        if T.self == Double.self { return try number(value as! Double, path()) }
         // Every other standard integer and float type: their own `encode(to:)` would ask for a
         // single-value container and land back here.
-        case let i as any FixedWidthInteger: child.value = .number("\(i)")
-        case let f as Float: child.value = try number(Double(f), path)
-        default: try value.encode(to: NodeEncoder(ref: child, codingPath: path))
-        }
-        return child
+        if let f = value as? Float { return try number(Double(f), path()) }
+        guard T.self is any FixedWidthInteger.Type, let i = value as? any FixedWidthInteger else { return nil }
+        return .number("\(i)")
+    }
+
+    /// Encodes a value into `ref`.
+    static func encode<T: Encodable>(_ value: T, into ref: EncodingRef, path: [CodingKey]) throws {
+        if let node = try leaf(value, path) { ref.value = node } else { try value.encode(to: NodeEncoder(ref: ref, codingPath: path)) }
+    }
+
+    static func slot<T: Encodable>(_ value: T, path: @autoclosure () -> [CodingKey]) throws -> EncodingRef.Slot {
+        if let node = try leaf(value, path()) { return .node(node) }
+        let child = EncodingRef()
+        try value.encode(to: NodeEncoder(ref: child, codingPath: path()))
+        return .ref(child)
     }
 
     struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let ref: EncodingRef
         var codingPath: [CodingKey]
-        func set(_ node: JSONNode, _ key: Key) { let r = EncodingRef(); r.value = node; ref.members![key.stringValue] = r }
+        func add(_ slot: EncodingRef.Slot, _ key: Key) { ref.members!.append((key.stringValue, slot)) }
+        func set(_ node: JSONNode, _ key: Key) { add(.node(node), key) }
         mutating func encodeNil(forKey key: Key) throws { set(.null, key) }
         mutating func encode(_ value: Bool, forKey key: Key) throws { set(.bool(value), key) }
         mutating func encode(_ value: String, forKey key: Key) throws { set(.string(value), key) }
@@ -63,22 +77,22 @@ struct NodeEncoder: Encoder {
         mutating func encode(_ value: UInt32, forKey key: Key) throws { set(.number(String(value)), key) }
         mutating func encode(_ value: UInt64, forKey key: Key) throws { set(.number(String(value)), key) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            ref.members![key.stringValue] = try NodeEncoder.encode(value, path: codingPath + [key])
+            add(try NodeEncoder.slot(value, path: codingPath + [key]), key)
         }
         mutating func nestedContainer<N: CodingKey>(keyedBy: N.Type, forKey key: Key) -> KeyedEncodingContainer<N> {
-            let child = EncodingRef(); child.members = [:]; ref.members![key.stringValue] = child
+            let child = EncodingRef(); child.members = []; add(.ref(child), key)
             return KeyedEncodingContainer(Keyed<N>(ref: child, codingPath: codingPath + [key]))
         }
         mutating func nestedUnkeyedContainer(forKey key: Key) -> UnkeyedEncodingContainer {
-            let child = EncodingRef(); child.items = []; ref.members![key.stringValue] = child
+            let child = EncodingRef(); child.items = []; add(.ref(child), key)
             return Unkeyed(ref: child, codingPath: codingPath + [key])
         }
         mutating func superEncoder() -> Encoder {
-            let child = EncodingRef(); ref.members!["super"] = child
+            let child = EncodingRef(); ref.members!.append(("super", .ref(child)))
             return NodeEncoder(ref: child, codingPath: codingPath)
         }
         mutating func superEncoder(forKey key: Key) -> Encoder {
-            let child = EncodingRef(); ref.members![key.stringValue] = child
+            let child = EncodingRef(); add(.ref(child), key)
             return NodeEncoder(ref: child, codingPath: codingPath + [key])
         }
     }
@@ -94,24 +108,25 @@ struct NodeEncoder: Encoder {
             init?(stringValue: String) { nil }
             init?(intValue: Int) { self.intValue = intValue }
         }
-        func add(_ node: JSONNode) { let r = EncodingRef(); r.value = node; ref.items!.append(r) }
+        func add(_ node: JSONNode) { ref.items!.append(.node(node)) }
         mutating func encodeNil() throws { add(.null) }
         mutating func encode(_ value: String) throws { add(.string(value)) }
         mutating func encode(_ value: Int) throws { add(.number(String(value))) }
         mutating func encode(_ value: Bool) throws { add(.bool(value)) }
         mutating func encode<T: Encodable>(_ value: T) throws {
-            ref.items!.append(try NodeEncoder.encode(value, path: codingPath + [Index(count)]))
+            let path = codingPath, index = count
+            ref.items!.append(try NodeEncoder.slot(value, path: path + [Index(index)]))
         }
         mutating func nestedContainer<N: CodingKey>(keyedBy: N.Type) -> KeyedEncodingContainer<N> {
-            let child = EncodingRef(); child.members = [:]; ref.items!.append(child)
+            let child = EncodingRef(); child.members = []; ref.items!.append(.ref(child))
             return KeyedEncodingContainer(Keyed<N>(ref: child, codingPath: codingPath + [Index(count - 1)]))
         }
         mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
-            let child = EncodingRef(); child.items = []; ref.items!.append(child)
+            let child = EncodingRef(); child.items = []; ref.items!.append(.ref(child))
             return Unkeyed(ref: child, codingPath: codingPath + [Index(count - 1)])
         }
         mutating func superEncoder() -> Encoder {
-            let child = EncodingRef(); ref.items!.append(child)
+            let child = EncodingRef(); ref.items!.append(.ref(child))
             return NodeEncoder(ref: child, codingPath: codingPath + [Index(count - 1)])
         }
     }
@@ -128,10 +143,8 @@ struct NodeEncoder: Encoder {
         mutating func encode(_ value: Int64) throws { ref.value = .number(String(value)) }
         mutating func encode(_ value: UInt32) throws { ref.value = .number(String(value)) }
         mutating func encode(_ value: UInt64) throws { ref.value = .number(String(value)) }
-        mutating func encode<T: Encodable>(_ value: T) throws {
-            let child = try NodeEncoder.encode(value, path: codingPath)
-            ref.value = child.node
-        }
+        // A value that encodes itself through a single-value container fills this same slot.
+        mutating func encode<T: Encodable>(_ value: T) throws { try NodeEncoder.encode(value, into: ref, path: codingPath) }
     }
 }
 

@@ -10,8 +10,15 @@ public struct ReplayProvider: Provider {
     let recording: RecordingEntry
     /// sha256 of the recording file as read.
     let sha256: String
-    /// Question text → (1-based line, row).
-    private let rows: [String: (Int, [String: Sendable])]
+    /// Question text → its 1-based line and, per model key, the recorded output.
+    private let rows: [String: (line: Int, outputs: [String: Output])]
+
+    /// One model's recorded output for one question.
+    struct Output: Sendable {
+        let solution: String?
+        /// The publisher's own verdict, when the recording has one.
+        let label: Bool?
+    }
     /// Model slug → the model's key in a recording row.
     private let keys: [String: String]
 
@@ -25,22 +32,16 @@ public struct ReplayProvider: Provider {
         guard sha == recording.sha256 else {
             throw RegistryError.datasetHashMismatch(file: url.path, expected: recording.sha256, actual: sha)
         }
-        var rows: [String: (Int, [String: Sendable])] = [:]
+        var rows: [String: (line: Int, outputs: [String: Output])] = [:]
         for (n, row) in try JSONLines.objects(in: data, file: url.path).enumerated() {
-            guard let q = row[recording.matchField] as? String else {
+            guard let q = row[recording.matchField]?.string else {
                 throw RegistryError.datasetLine(file: url.path, line: n + 1, reason: "field '\(recording.matchField)' is missing")
             }
-            var sendable: [String: Sendable] = [:]
-            for (k, v) in row {
-                if let d = v as? [String: Any] {
-                    var inner: [String: Sendable] = [:]
-                    for (ik, iv) in d {
-                        if let s = iv as? String { inner[ik] = s } else if let b = iv as? Bool { inner[ik] = b }
-                    }
-                    sendable[k] = inner
-                }
+            var outputs: [String: Output] = [:]
+            for (key, value) in row where value.members != nil {
+                outputs[key] = Output(solution: value[recording.solutionField]?.string, label: recording.labelField.flatMap { value[$0]?.bool })
             }
-            rows[q] = (n + 1, sendable)
+            rows[q] = (n + 1, outputs)
         }
         self.recording = recording
         self.sha256 = sha
@@ -61,13 +62,13 @@ public struct ReplayProvider: Provider {
     }
 
     public func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse {
-        guard let (line, row) = rows[context.item.question] else {
+        guard let (line, outputs) = rows[context.item.question] else {
             throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no row for item \(context.item.id) of \(context.benchmark.id)")
         }
-        guard let key = keys[request.model], let entry = row[key] as? [String: Sendable], let solution = entry[recording.solutionField] as? String else {
+        guard let key = keys[request.model], let output = outputs[key], let solution = output.solution else {
             throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no output of model '\(request.model)' for item \(context.item.id)")
         }
-        let label = recording.labelField.flatMap { entry[$0] as? Bool }
+        let label = output.label
         let body = ChatCompletionBody(object: "chat.completion", model: request.model, provider: "replay",
                                       choices: [.init(index: 0, message: .init(role: "assistant", content: solution), finishReason: "stop")],
                                       usage: nil)

@@ -34,11 +34,10 @@ public struct Dataset: Sendable {
         for (n, row) in try JSONLines.objects(in: data, file: url.path).enumerated() {
             let line = n + 1
             func text(_ key: String) throws -> String {
-                switch row[key] {
-                case let s as String: return s
-                case let i as NSNumber: return i.stringValue
-                default: throw RegistryError.datasetLine(file: url.path, line: line, reason: "field '\(key)' is missing or not text")
+                guard let s = row[key]?.text else {
+                    throw RegistryError.datasetLine(file: url.path, line: line, reason: "field '\(key)' is missing or not text")
                 }
+                return s
             }
             let id = try benchmark.idField.map(text) ?? String(n)
             guard !id.contains("/"), !id.isEmpty, seen.insert(id).inserted else {
@@ -54,7 +53,7 @@ public struct Dataset: Sendable {
                 gold = ns.substring(with: m.range(at: 1)).trimmingCharacters(in: .whitespaces)
             }
             var fields: [String: String] = [:]
-            for (k, v) in row { if let s = v as? String { fields[k] = s } }
+            for (k, v) in row { if let s = v.string { fields[k] = s } }
             items.append(Item(index: n, id: id, question: try text(benchmark.questionField), gold: gold, fields: fields))
         }
         return Dataset(benchmark: benchmark, items: items, sha256: sha)
@@ -63,16 +62,23 @@ public struct Dataset: Sendable {
 
 /// Reading JSON Lines written by others: every line must be one JSON object.
 enum JSONLines {
-    /// The objects of a JSONL file; a bad line is reported with its number. A final line without newline is accepted.
-    static func objects(in data: Data, file: String) throws -> [[String: Any]] {
-        var out: [[String: Any]] = []
+    /// The objects of a JSONL file; a bad line is reported with its number and why. A final line without newline is accepted.
+    static func objects(in data: Data, file: String) throws -> [[String: JSONNode]] {
+        var out: [[String: JSONNode]] = []
+        let bytes = [UInt8](data)
         var line = 0
-        for chunk in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
             line += 1
+            let chunk = bytes[start..<end]
+            start = end + 1
             if chunk.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { continue }
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(chunk)) as? [String: Any] else {
-                throw RegistryError.datasetLine(file: file, line: line, reason: "not a JSON object")
+            let node: JSONNode
+            do { node = try JSONParser.parse(chunk) } catch {
+                throw RegistryError.datasetLine(file: file, line: line, reason: "not JSON (\(error))")
             }
+            guard let obj = node.members else { throw RegistryError.datasetLine(file: file, line: line, reason: "not a JSON object") }
             out.append(obj)
         }
         return out

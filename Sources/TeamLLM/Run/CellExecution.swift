@@ -46,14 +46,15 @@ struct CellContext: Sendable {
             + USD.cost(tokens: plan.manifest.sampling.maxTokens, perMillion: model.outputPerMTok)
     }
 
-    /// Walks a batch of cells forward from wherever the records say each stands.
+    /// Walks a batch of cells forward from wherever the records say each stands, with at most
+    /// `concurrency` provider calls in flight.
     ///
     /// Work is grouped per batch, not per cell: the PENDING → EXECUTING transitions are written first
     /// (before any call, so a paid response found in the cache after a kill is known to be this run's
     /// own); the cache is asked once; the misses are called, at most `concurrency` at a time, and stored
     /// in one transaction; then attempts, grades and transitions are encoded on every core and appended
     /// with one write per stream. A cell whose call was cancelled stays EXECUTING for the next resume.
-    func run(_ batch: [PlannedCell]) async throws {
+    func run(_ batch: [PlannedCell], concurrency: Int) async throws {
         let snapshots = await journal.snapshots(batch.map(\.id))
         var started: [Encoded<EventRecord>] = []
         var executing: [(index: Int, state: Executing)] = []
@@ -73,7 +74,8 @@ struct CellContext: Sendable {
 
         // An attempt recorded before an interruption stands; only cells without one make one.
         let needing = executing.map(\.index).filter { snapshots[$0].last == nil }
-        let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase == .executing })
+        let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase == .executing },
+                                          concurrency: concurrency)
         let fresh = Dictionary(uniqueKeysWithValues: zip(needing, made).compactMap { i, m in m.map { (i, $0) } })
         var steps: [Step] = []
         var cancelled = false
@@ -167,7 +169,7 @@ struct CellContext: Sendable {
     ///
     /// `wasExecuting`: the cell entered EXECUTING before this process started, so a cache entry this very
     /// attempt paid for may exist without its record (a fresh run folder with a reused id never qualifies).
-    private func makeAttempts(_ cells: [PlannedCell], wasExecuting: [Bool]) async throws -> [Made?] {
+    private func makeAttempts(_ cells: [PlannedCell], wasExecuting: [Bool], concurrency: Int) async throws -> [Made?] {
         guard !cells.isEmpty else { return [] }
         let requests = self.requests
         let prepared = try await cells.concurrentMap { cell in
@@ -190,7 +192,7 @@ struct CellContext: Sendable {
             }
         }
 
-        let results = await call(misses.map { prepared[$0] })
+        let results = await call(misses.map { prepared[$0] }, concurrency: concurrency)
         var paid: [(index: Int, response: ProviderResponse, metering: CacheEntry.Metering)] = []
         for (i, result) in zip(misses, results) {
             switch result {
@@ -224,7 +226,7 @@ struct CellContext: Sendable {
     }
 
     /// Calls the provider for each request, at most `concurrency` at a time.
-    private func call(_ prepared: [Prepared]) async -> [CallOutcome] {
+    private func call(_ prepared: [Prepared], concurrency: Int) async -> [CallOutcome] {
         guard !prepared.isEmpty else { return [] }
         let jobs: [(provider: any Provider, request: ProviderRequest, context: ItemContext)] = prepared.map { p in
             (providers[p.request.provider]!, p.request,

@@ -173,28 +173,45 @@ public enum Sweep {
     /// cost little per cell, small enough that progress and the records move every few milliseconds.
     static let batchSize = 256
 
-    /// Runs cells batch by batch; returns why it stopped early, if it did.
+    /// Runs cells batch by batch, two batches at a time so that one batch's serial steps (cache
+    /// transaction, appends) overlap the other's encoding and grading; returns why it stopped early, if it did.
+    ///
+    /// Each of the two lanes gets its share of the manifest's `concurrency`, so calls in flight never exceed it.
     private static func execute(_ todo: [PlannedCell], context: CellContext, stopAfter: Int?) async throws -> String? {
         var stoppedBy: String?
         var next = 0
-        while next < todo.count, stoppedBy == nil {
-            var end = min(todo.count, next + batchSize)
-            if let limit = stopAfter, end > limit {
-                end = max(next, limit)
-                stoppedBy = "stop-after \(limit)"
-            }
-            let candidates = Array(todo[next..<end])
-            let ceilings = candidates.map { ($0.id, context.ceiling($0)) }
-            let reserved = await context.journal.reserve(ceilings)
-            if reserved.count < candidates.count { stoppedBy = "budget cap" }
-            guard !reserved.isEmpty else { break }
-            let batch = Array(candidates.prefix(reserved.count))
-            do { try await context.run(batch) } catch {
+        let lanes = min(2, max(context.concurrency, 1))
+        var free = (0..<lanes).map { lane in context.concurrency / lanes + (lane < context.concurrency % lanes ? 1 : 0) }
+        try await withThrowingTaskGroup(of: (share: Int, reserved: [USD]).self) { group in
+            var running = 0
+            while true {
+                if stoppedBy == nil, next < todo.count, let share = free.popLast() {
+                    var end = min(todo.count, next + batchSize)
+                    if let limit = stopAfter, end > limit {
+                        end = max(next, limit)
+                        stoppedBy = "stop-after \(limit)"
+                    }
+                    let candidates = Array(todo[next..<end])
+                    let reserved = await context.journal.reserve(candidates.map { ($0.id, context.ceiling($0)) })
+                    if reserved.count < candidates.count { stoppedBy = "budget cap" }
+                    if reserved.isEmpty { free.append(share); continue }
+                    let batch = Array(candidates.prefix(reserved.count))
+                    next += batch.count
+                    running += 1
+                    group.addTask {
+                        do { try await context.run(batch, concurrency: share) } catch {
+                            await context.journal.release(reserved)
+                            throw error
+                        }
+                        return (share, reserved)
+                    }
+                    continue
+                }
+                guard running > 0, let (share, reserved) = try await group.next() else { break }
+                running -= 1
                 await context.journal.release(reserved)
-                throw error
+                free.append(share)
             }
-            await context.journal.release(reserved)
-            next += batch.count
         }
         return stoppedBy
     }
