@@ -28,4 +28,10 @@ public protocol StreamRecord: Codable, Sendable {
     static var stream: String { get }
     /// Schema version written with every record of this type.
     static var schema: Int { get }
+    /// The record's canonical JSON object (what a line seals, after its `seq`, `prev` and `schema`).
+    func canonicalPayload() throws -> Data
+}
+
+extension StreamRecord {
+    public func canonicalPayload() throws -> Data { try CanonicalJSON.encode(self) }
 }

@@ -148,7 +148,7 @@ struct Encoded<R: StreamRecord>: Sendable {
     let payload: Data
     init(_ record: R) throws {
         self.record = record
-        payload = try CanonicalJSON.encode(record)
+        payload = try record.canonicalPayload()
     }
 }
 

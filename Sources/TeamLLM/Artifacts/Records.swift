@@ -170,3 +170,69 @@ enum Clock {
         Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }
+
+// The records written once or more per cell write themselves by hand (see `CanonicalObject`): keys in
+// canonical order, nil optionals left out. `CanonicalRecordTests` holds each equal to its Codable encoding.
+
+extension EventRecord {
+    public func canonicalPayload() throws -> Data {
+        Data(CanonicalObject.bytes { o in
+            o.field("cell", cell?.description)
+            o.field("from", from)
+            o.field("scope", scope)
+            o.field("to", to)
+        })
+    }
+}
+
+extension AttemptRecord {
+    public func canonicalPayload() throws -> Data {
+        Data(CanonicalObject.bytes { o in
+            o.field("at", at)
+            o.field("attempt", attempt)
+            o.field("base_url", baseURL)
+            o.field("cache_origin", cacheOrigin)
+            o.field("cell", cell.description)
+            o.field("cost_source", costSource)
+            o.field("cost_usd", costUSD.description)
+            o.field("failure", present: failure != nil) { f in
+                f.field("kind", failure?.kind)
+                f.field("message", failure?.message)
+            }
+            o.field("latency_ms", latencyMs)
+            o.field("model", model)
+            o.field("model_used", modelUsed)
+            o.field("n", n)
+            o.field("prompt", prompt)
+            o.field("provider", provider)
+            o.field("provider_used", providerUsed)
+            o.field("recovered", recovered)
+            o.field("request", request)
+            o.field("response", response)
+            o.field("seed", seed)
+            o.field("status", status)
+            o.field("template", template)
+            o.field("tokens", present: tokens != nil) { t in
+                t.field("input", tokens?.input)
+                t.field("output", tokens?.output)
+            }
+        })
+    }
+}
+
+extension GradeRecord {
+    public func canonicalPayload() throws -> Data {
+        Data(CanonicalObject.bytes { o in
+            o.field("attempt", attempt)
+            o.field("cell", cell.description)
+            o.field("extracted", extracted)
+            o.field("gold", gold)
+            o.field("grader", grader)
+            o.field("grader_version", graderVersion)
+            o.field("reason", reason)
+            o.field("rule", rule)
+            o.field("span", span)
+            o.field("verdict", verdict)
+        })
+    }
+}

@@ -26,7 +26,7 @@ public struct PlanEstimate: Sendable {
         let registry = try Registry.load(from: options.registryDir)
         let manifest = try Manifest.load(url, registry: registry)
         let plan = try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir)
-        let providers = try Sweep.makeProviders(plan: plan, registry: registry, dataDir: options.dataDir)
+        let providers = try Sweep.makeProviders(manifest: plan.manifest, registry: registry, dataDir: options.dataDir)
         let cacheURL = options.cacheURL(manifest)
         let cache = FileManager.default.fileExists(atPath: cacheURL.path) ? try ResponseCache(root: cacheURL) : nil
         let builder = RequestBuilder(plan: plan, registry: registry, providers: providers.byKind)

@@ -46,8 +46,10 @@ public enum Sweep {
             throw ConfigError(file: url.path, line: 0, column: 0, path: "", message: "cannot read the manifest (\(error.localizedDescription))")
         }
         let manifest = try Manifest.parse(manifestText, file: url.path, registry: registry)
+        // The recording and the datasets are the bulk of start-up and independent: read them side by side.
+        async let loading = makeProviders(manifest: manifest, registry: registry, dataDir: options.dataDir)
         let plan = try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir)
-        let providers = try makeProviders(plan: plan, registry: registry, dataDir: options.dataDir)
+        let providers = try await loading
         let frozen = freeze(plan: plan, registry: registry)
         let (folder, isResume) = try prepareFolder(options: options, manifest: manifest, manifestText: manifestText, plan: plan,
                                                    registry: frozen, recordingHashes: providers.recordingHashes)
@@ -241,17 +243,17 @@ public enum Sweep {
         return FrozenRegistry(models: plan.models, benchmarks: benchmarks, recordings: recordings, templates: templates)
     }
 
-    struct Providers {
+    struct Providers: Sendable {
         var byKind: [ProviderKind: any Provider] = [:]
         var recordingHashes: [(String, String)] = []
     }
 
-    static func makeProviders(plan: SweepPlan, registry: Registry, dataDir: URL) throws -> Providers {
+    static func makeProviders(manifest: Manifest, registry: Registry, dataDir: URL) throws -> Providers {
         var out = Providers()
-        let kinds = Set(plan.manifest.models.map(\.provider))
+        let kinds = Set(manifest.models.map(\.provider))
         if kinds.contains(.replay) {
             // Manifest validation guarantees every replayed model's recording covers the sweep's one benchmark.
-            let replayed = plan.models.filter { m in plan.manifest.models.contains { $0.ref == m.id && $0.provider == .replay } }
+            let replayed = try manifest.models.filter { $0.provider == .replay }.map { try registry.model($0.ref) }
             let ids = Set(replayed.compactMap { $0.replay?.recording })
             guard ids.count == 1, let id = ids.first, let rec = registry.recordings[id] else {
                 throw RunError.corrupt("replayed models must come from one recording; found \(ids.sorted())")
@@ -260,7 +262,7 @@ public enum Sweep {
             out.byKind[.replay] = provider
             out.recordingHashes.append((rec.file, provider.sha256))
         }
-        if kinds.contains(.simulated), let s = plan.manifest.providers.simulated {
+        if kinds.contains(.simulated), let s = manifest.providers.simulated {
             out.byKind[.simulated] = SimulatedProvider(settings: s)
         }
         return out
