@@ -193,7 +193,7 @@ final class RecordStream {
     /// next resume keeps in quarantine; a failed write is cut back so later appends follow a whole line.
     func append<R: StreamRecord>(_ batch: [Encoded<R>]) throws {
         guard !batch.isEmpty else { return }
-        var buffer = Data()
+        var buffer: [UInt8] = []
         var seq = count, prev = lastHash
         for encoded in batch {
             seq += 1

@@ -16,23 +16,30 @@ public enum SealedLine {
 
     /// Builds a sealed line (without the newline) from an encoded payload object.
     static func seal(seq: Int, prev: String, schema: Int, payload: Data) -> (line: Data, hash: String) {
-        var line = Data()
+        var line: [UInt8] = []
         let hash = seal(seq: seq, prev: prev, schema: schema, payload: payload, appendingTo: &line)
-        return (line, hash)
+        return (Data(line), hash)
     }
 
     /// Appends a sealed line (without the newline) to `buffer`, so a batch of lines needs one buffer; returns its seal.
-    static func seal(seq: Int, prev: String, schema: Int, payload: Data, appendingTo buffer: inout Data) -> String {
+    static func seal(seq: Int, prev: String, schema: Int, payload: Data, appendingTo buffer: inout [UInt8]) -> String {
         let start = buffer.count
         buffer.reserveCapacity(start + payload.count + 120 + suffixLength)
-        buffer.append(contentsOf: #"{"seq":\#(seq),"prev":"\#(prev)","schema":\#(schema)"#.utf8)
+        buffer.append(contentsOf: #"{"seq":"#.utf8)
+        buffer.append(contentsOf: String(seq).utf8)
+        buffer.append(contentsOf: #","prev":""#.utf8)
+        buffer.append(contentsOf: prev.utf8)
+        buffer.append(contentsOf: #"","schema":"#.utf8)
+        buffer.append(contentsOf: String(schema).utf8)
         if payload.count > 2 {
             buffer.append(UInt8(ascii: ","))
-            buffer.append(payload.dropFirst())
+            payload.withUnsafeBytes { raw in buffer.append(contentsOf: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[1...])) }
         } else {
             buffer.append(UInt8(ascii: "}"))
         }
-        let hash = buffer.withUnsafeBytes { Digest.sha256(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        var hasher = SHA256()
+        buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        let hash = Digest.hex(hasher.finalize())
         buffer.removeLast()
         buffer.append(contentsOf: suffixHead)
         buffer.append(contentsOf: hash.utf8)

@@ -46,7 +46,7 @@ struct ExactNumber: Equatable, CustomStringConvertible {
         let pieces = s.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(pieces.count) else { return nil }
         var whole = String(pieces[0])
-        if whole.contains(",") {
+        if whole.utf8.contains(UInt8(ascii: ",")) {
             let groups = whole.split(separator: ",", omittingEmptySubsequences: false)
             guard let first = groups.first, (1...3).contains(first.count), groups.dropFirst().allSatisfy({ $0.count == 3 }) else { return nil }
             whole = groups.joined()

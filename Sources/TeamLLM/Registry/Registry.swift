@@ -70,20 +70,37 @@ public struct PromptTemplate: Codable, Equatable, Sendable {
 
     /// The chat messages for one item; every placeholder must be known.
     public func render(_ fields: [String: String]) throws -> [ChatMessage] {
-        var out = ""
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw RegistryError.template(name, "unclosed '{{'")
+        // A byte scan: Foundation's `range(of:)` made rendering a visible part of a cell's cost.
+        let open = Array("{{".utf8), close = Array("}}".utf8)
+        var out = [UInt8]()
+        var t = text
+        try t.withUTF8 { b in
+            var i = 0
+            func find(_ pattern: [UInt8], from start: Int) -> Int? {
+                var j = start
+                while j + 1 < b.count { if b[j] == pattern[0] && b[j + 1] == pattern[1] { return j }; j += 1 }
+                return nil
             }
-            let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            guard let value = fields[key] else { throw RegistryError.template(name, "unknown placeholder '{{\(key)}}'") }
-            out += value
-            rest = rest[close.upperBound...]
+            while let o = find(open, from: i) {
+                out.append(contentsOf: b[i..<o])
+                guard let c = find(close, from: o + 2) else { throw RegistryError.template(name, "unclosed '{{'") }
+                let key = String(decoding: b[(o + 2)..<c], as: UTF8.self).trimmingSpaces()
+                guard let value = fields[key] else { throw RegistryError.template(name, "unknown placeholder '{{\(key)}}'") }
+                out.append(contentsOf: value.utf8)
+                i = c + 2
+            }
+            out.append(contentsOf: b[i...])
         }
-        out += rest
-        return [ChatMessage(role: "user", content: out)]
+        return [ChatMessage(role: "user", content: String(decoding: out, as: UTF8.self))]
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return "" }
+        return String(self[first...last])
     }
 }
 
