@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Every record of a run, read and checked (seals, `seq`, `prev` chains).
 public struct RunRecords: Sendable {
@@ -31,6 +32,21 @@ extension RunRecords {
             throw RunError.corrupt("\(url.lastPathComponent): incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes); run `teamllm run` on the manifest to resume, which keeps it in quarantine/")
         }
     }
+}
+
+/// Runs independent jobs (one per stream file) side by side on the machine's cores; each job writes only
+/// its own result, read after all have returned. The first error, in job order, is thrown.
+func sideBySide(_ jobs: [() throws -> Void]) throws {
+    // Safe to send: the caller gives jobs that touch disjoint state (each writes only its own variables),
+    // each job runs exactly once, and `concurrentPerform` returns only after every job has finished, so
+    // every write happens before the caller reads.
+    struct Jobs: @unchecked Sendable { let list: [() throws -> Void] }
+    let box = Jobs(list: jobs)
+    let errors = Mutex<[Int: any Error]>([:])
+    DispatchQueue.concurrentPerform(iterations: box.list.count) { i in
+        do { try box.list[i]() } catch { errors.withLock { $0[i] = error } }
+    }
+    if let first = errors.withLock({ $0.sorted { $0.key < $1.key }.first?.value }) { throw first }
 }
 
 /// The phase of every cell and of the sweep, replayed from events; only forward single steps pass.
@@ -81,10 +97,15 @@ public struct RunState: Sendable {
     /// Reads a run's records straight into its state, holding no record arrays; a backward or
     /// skipped transition is rejected naming its record, a torn last line is an error.
     public static func read(_ folder: RunFolder) throws -> RunState {
-        var state = RunState()
-        try RunRecords.stream(folder, EventRecord.self) { try state.apply($0.payload, line: $0.seq) }
-        try RunRecords.stream(folder, AttemptRecord.self) { state.add($0.payload) }
-        try RunRecords.stream(folder, GradeRecord.self) { state.add($0.payload) }
+        var events = RunState(), attempts = RunState(), grades = RunState()
+        try sideBySide([
+            { try RunRecords.stream(folder, EventRecord.self) { try events.apply($0.payload, line: $0.seq) } },
+            { try RunRecords.stream(folder, AttemptRecord.self) { attempts.add($0.payload) } },
+            { try RunRecords.stream(folder, GradeRecord.self) { grades.add($0.payload) } },
+        ])
+        var state = attempts
+        state.ledger = events.ledger
+        state.grades = grades.grades
         return state
     }
 

@@ -142,24 +142,39 @@ public enum Sweep {
 
     /// Reads every stream into the live state, keeping no lines; a torn tail goes to quarantine and the chain continues.
     private static func loadRecords(_ folder: RunFolder) throws -> (LiveState, [String: StreamTail], [TornLineNote]) {
-        var state = LiveState()
-        var tails: [String: StreamTail] = [:]
-        var torn: [TornLineNote] = []
-        func load<R: StreamRecord>(_ type: R.Type, _ apply: (Stamped<R>) throws -> Void) throws {
+        func load<R: StreamRecord>(_ type: R.Type, _ apply: (Stamped<R>) throws -> Void) throws -> (StreamTail, TornLineNote?) {
             let url = folder.stream(type)
             var tail = try StreamReader.records(url, type, each: apply)
+            var note: TornLineNote?
             if let t = tail.torn {
                 let kept = try RecordStream.quarantine(t, of: url, into: folder.quarantine)
-                torn.append(TornLineNote(stream: R.stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept))
+                note = TornLineNote(stream: R.stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept)
                 tail.torn = nil
             }
-            tails[R.stream] = tail
+            return (tail, note)
         }
-        try load(EventRecord.self) { try state.ledger.apply($0.payload, line: $0.seq) }
-        try load(AttemptRecord.self) { state.add($0.payload) }
-        try load(GradeRecord.self) { state.add($0.payload) }
+        // The four streams are independent files: read side by side, then combined in a fixed order.
+        var events = LiveState(), attempts = LiveState(), grades = LiveState()
         var named = Set<String>()
-        try load(SessionRecord.self) { if let q = $0.payload.torn?.quarantine { named.insert(q) } }
+        // Each job writes only its own variables.
+        var e, a, g, s: (StreamTail, TornLineNote?)?
+        try sideBySide([
+            { e = try load(EventRecord.self) { try events.ledger.apply($0.payload, line: $0.seq) } },
+            { a = try load(AttemptRecord.self) { attempts.add($0.payload) } },
+            { g = try load(GradeRecord.self) { grades.add($0.payload) } },
+            { s = try load(SessionRecord.self) { if let q = $0.payload.torn?.quarantine { named.insert(q) } } },
+        ])
+        let loaded = [e, a, g, s]
+        var state = attempts
+        state.ledger = events.ledger
+        state.graded = grades.graded
+        var tails: [String: StreamTail] = [:]
+        var torn: [TornLineNote] = []
+        for (stream, result) in zip([EventRecord.stream, AttemptRecord.stream, GradeRecord.stream, SessionRecord.stream], loaded) {
+            guard let (tail, note) = result else { continue }
+            tails[stream] = tail
+            if let note { torn.append(note) }
+        }
         // A kill between cutting a torn tail and recording it leaves a kept file no record names: name it now.
         let kept = (try? FileManager.default.contentsOfDirectory(atPath: folder.quarantine.path)) ?? []
         for file in kept.sorted() where file.hasSuffix(".torn") && !named.contains(file) && !torn.contains(where: { $0.quarantine == file }) {
