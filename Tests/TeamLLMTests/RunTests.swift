@@ -173,6 +173,20 @@ struct RunTests {
         #expect(problems.first?.contains("attempts.jsonl:") == true && problems.first?.contains("row hash") == true)
     }
 
+    @Test("a cache value rewritten with the same bytes but another storage type is caught")
+    func tamperStorageType() async throws {
+        let dir = Fixtures.tempDir("rowtype")
+        let r = try await run(Fixtures.manifest(items: 3, simulated: false), in: dir)
+        let c = try cache(dir)
+        #expect(try Verifier.verify(r.folder, cache: c) == [])
+        // The request's bytes stay the same, so its hash and the row hash still match; only its type changes.
+        let db = try DatabaseQueue(path: c.root.appendingPathComponent("index.sqlite").path)
+        try await db.write { try $0.execute(sql: "UPDATE responses SET request = CAST(request AS TEXT) WHERE id = 1") }
+        let problems = try Verifier.verify(r.folder, cache: c)
+        #expect(problems.count == 1)
+        #expect(problems.first?.contains("cache index.sqlite: responses row") == true)
+    }
+
     @Test("the budget cap stops scheduling before spend could pass it; status reports what is left")
     func budgetCap() async throws {
         let dir = Fixtures.tempDir("budget")

@@ -279,11 +279,33 @@ public final class ResponseCache: Sendable {
         (try request(entry.requestKey), try body(entry.responseHash))
     }
 
-    /// SQLite's own structural check of the index file; nil when it is sound.
+    /// SQLite's own structural check of the index file, then every value's storage class; nil when sound.
+    ///
+    /// The storage-class check catches a value rewritten with the same bytes but another type (a request
+    /// BLOB turned TEXT), which neither the row hash (it hashes bytes) nor `quick_check` would notice.
     public func structuralProblem() -> String? {
         do {
-            let result = try db.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
-            return result == ["ok"] ? nil : result.joined(separator: "; ")
+            return try db.read { db in
+                let result = try String.fetchAll(db, sql: "PRAGMA quick_check")
+                guard result == ["ok"] else { return result.joined(separator: "; ") }
+                if let key = try String.fetchOne(db, sql: """
+                    SELECT quote(request_key) FROM responses
+                    WHERE typeof(request_key) != 'text' OR typeof(request) != 'blob' OR typeof(response_hash) != 'text'
+                       OR typeof(answer_text) != 'text' OR typeof(origin_run) != 'text' OR typeof(origin_attempt) != 'text'
+                       OR typeof(metering) != 'text' OR typeof(row_hash) != 'text'
+                    ORDER BY id LIMIT 1
+                    """) {
+                    return "responses row for request \(key.prefix(14))… holds a value of another type than its column's"
+                }
+                if let hash = try String.fetchOne(db, sql: """
+                    SELECT quote(hash) FROM bodies
+                    WHERE typeof(hash) != 'text' OR typeof(pack) != 'integer' OR typeof(offset) != 'integer' OR typeof(length) != 'integer'
+                    LIMIT 1
+                    """) {
+                    return "bodies row for \(hash.prefix(14))… holds a value of another type than its column's"
+                }
+                return nil
+            }
         } catch { return "\(error)" }
     }
 

@@ -11,7 +11,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// Master seed; every cell seed, subset and work order derives from it.
     public var seed: Int
     public var providers: ProviderSettings
-    /// Cells in flight at once.
+    /// Provider calls in flight at once (local work is not limited by it).
     public var concurrency: Int
     /// Spend ceiling for the whole run.
     public var budgetUSD: USD
