@@ -173,6 +173,33 @@ struct RunTests {
         #expect(problems.first?.contains("attempts.jsonl:") == true && problems.first?.contains("row hash") == true)
     }
 
+    @Test("a cell whose grade outlived its later transitions (a power loss reorders writes) is not graded again")
+    func gradeNotRepeated() async throws {
+        let dir = Fixtures.tempDir("regrade")
+        let text = Fixtures.manifest(items: 5, simulated: false) // 20 cells: one batch
+        let r = try await run(text, in: dir)
+        let events = r.folder.stream(EventRecord.self)
+        let lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n")
+        // Keep the sweep's start and the 20 cells' PENDING → EXECUTING; attempts and grades stay on disk.
+        let kept = lines.prefix(21)
+        #expect(kept.dropFirst().allSatisfy { $0.contains(#""scope":"cell""#) && $0.contains(#""to":"executing""#) })
+        try (kept.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
+        let again = try await run(text, in: dir)
+        #expect(again.sweepPhase == .completed && again.completed == 20)
+        // verify names a repeated grade (same attempt, grader and version) on its own.
+        let grades = again.folder.stream(GradeRecord.self)
+        let original = try Data(contentsOf: grades)
+        let first = try #require(try RunRecords.read(again.folder).grades.first?.payload)
+        try RecordStream(url: grades, tail: StreamReader.scan(grades) { _, _, _ in }).append(first)
+        let problems = try Verifier.verify(again.folder, cache: cache(dir))
+        #expect(problems.first?.contains("grades.jsonl:21") == true && problems.first?.contains("already graded") == true)
+        try original.write(to: grades)
+        let records = try RunRecords.read(again.folder)
+        #expect(records.attempts.count == 20)
+        #expect(records.grades.count == 20)
+        #expect(try Verifier.verify(again.folder, cache: cache(dir)) == [])
+    }
+
     @Test("a cache value rewritten with the same bytes but another storage type is caught")
     func tamperStorageType() async throws {
         let dir = Fixtures.tempDir("rowtype")
@@ -197,6 +224,8 @@ struct RunTests {
         #expect(r.spend <= USD(exactly: "0.02")!)
         #expect(r.spend > .zero)
         #expect(r.completed < 180 && r.sweepPhase == .executing)
+        // It stopped only because the next cell's ceiling (at most ~$0.0027) no longer fit, not earlier.
+        #expect(r.spend > USD(exactly: "0.017")!)
         let status = try RunStatus.read(r.folder)
         #expect(status.spend == r.spend)
         #expect(status.byPhase[.completed] == r.completed)

@@ -194,6 +194,7 @@ final class RecordStream {
     func append<R: StreamRecord>(_ batch: [Encoded<R>]) throws {
         guard !batch.isEmpty else { return }
         var buffer: [UInt8] = []
+        buffer.reserveCapacity(batch.reduce(0) { $0 + $1.payload.count + 250 }) // once: growing per line would copy the batch each time
         var seq = count, prev = lastHash
         for encoded in batch {
             seq += 1

@@ -17,6 +17,7 @@ public enum SealedLine {
     /// Builds a sealed line (without the newline) from an encoded payload object.
     static func seal(seq: Int, prev: String, schema: Int, payload: Data) -> (line: Data, hash: String) {
         var line: [UInt8] = []
+        line.reserveCapacity(payload.count + 120 + suffixLength)
         let hash = seal(seq: seq, prev: prev, schema: schema, payload: payload, appendingTo: &line)
         return (Data(line), hash)
     }
@@ -24,7 +25,6 @@ public enum SealedLine {
     /// Appends a sealed line (without the newline) to `buffer`, so a batch of lines needs one buffer; returns its seal.
     static func seal(seq: Int, prev: String, schema: Int, payload: Data, appendingTo buffer: inout [UInt8]) -> String {
         let start = buffer.count
-        buffer.reserveCapacity(start + payload.count + 120 + suffixLength)
         buffer.append(contentsOf: #"{"seq":"#.utf8)
         buffer.append(contentsOf: String(seq).utf8)
         buffer.append(contentsOf: #","prev":""#.utf8)

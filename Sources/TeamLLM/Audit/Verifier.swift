@@ -26,6 +26,7 @@ public enum Verifier {
         var attempts: [String: Seen] = [:]
         var lastAttempt: [CellID: (id: String, failed: Bool, seq: Int)] = [:]
         var graded = Set<String>()
+        var gradedBy = Set<String>()
         var answers: [String: String] = [:]
         var batch: [(AttemptRecord, Int)] = []
         func checkBatch() throws {
@@ -64,6 +65,10 @@ public enum Verifier {
                 let r = g.payload
                 let place = "grades.jsonl:\(g.seq) (\(r.cell))"
                 graded.insert(r.attempt)
+                // A new grader version may re-grade an answer (appending a grade); the same version twice is a repeat.
+                guard gradedBy.insert("\(r.attempt)\u{1F}\(r.grader)\u{1F}\(r.graderVersion)").inserted else {
+                    problems.append("\(place): \(r.attempt) is already graded by \(r.grader) version \(r.graderVersion)"); return
+                }
                 guard let attempt = attempts[r.attempt], attempt.cell == r.cell, !attempt.failed else {
                     problems.append("\(place): grades attempt \(r.attempt), which is not a completed attempt of this cell"); return
                 }

@@ -67,7 +67,7 @@ enum JSONLines {
         var out: [[String: JSONNode]] = []
         let bytes = [UInt8](data)
         var line = 0
-        var start = 0
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0 // a UTF-8 byte order mark is not part of the first object
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
             line += 1

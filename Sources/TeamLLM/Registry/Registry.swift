@@ -84,7 +84,7 @@ public struct PromptTemplate: Codable, Equatable, Sendable {
             while let o = find(open, from: i) {
                 out.append(contentsOf: b[i..<o])
                 guard let c = find(close, from: o + 2) else { throw RegistryError.template(name, "unclosed '{{'") }
-                let key = String(decoding: b[(o + 2)..<c], as: UTF8.self).trimmingSpaces()
+                let key = String(decoding: b[(o + 2)..<c], as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 guard let value = fields[key] else { throw RegistryError.template(name, "unknown placeholder '{{\(key)}}'") }
                 out.append(contentsOf: value.utf8)
                 i = c + 2
@@ -92,15 +92,6 @@ public struct PromptTemplate: Codable, Equatable, Sendable {
             out.append(contentsOf: b[i...])
         }
         return [ChatMessage(role: "user", content: String(decoding: out, as: UTF8.self))]
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> String {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return "" }
-        return String(self[first...last])
     }
 }
 

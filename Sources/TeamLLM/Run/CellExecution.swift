@@ -85,7 +85,7 @@ struct CellContext: Sendable {
             let (v, t) = e.executed()
             steps.append(Step(cell: batch[i], attempt: new?.record, answer: new?.answer,
                               last: new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) } ?? snapshots[i].last,
-                              executed: t, verifying: v, graded: false))
+                              executed: t, verifying: v, graded: new == nil && snapshots[i].graded))
         }
         for (i, v) in verifying {
             steps.append(Step(cell: batch[i], attempt: nil, answer: nil, last: snapshots[i].last, executed: nil, verifying: v, graded: snapshots[i].graded))
@@ -94,15 +94,23 @@ struct CellContext: Sendable {
         let answers = try cache.entries(steps.compactMap { s in
             s.answer == nil && !s.graded && s.last.map { $0.status != .failed } == true ? s.last!.request : nil
         })
-        let finished = try await steps.concurrentMap { try self.finish($0, answers: answers) }
+        // A cell that cannot be finished (e.g. its grader is missing) does not hold back the others:
+        // everything that could be finished is written, then the first error is raised.
+        let finished = try await steps.concurrentMap { step in Result { try self.finish(step, answers: answers) } }
         var records = BatchRecords()
-        for f in finished {
-            if let a = f.attempt { records.attempts.append(a) }
-            if let e = f.executed { records.executed.append(e) }
-            if let g = f.grade { records.grades.append(g) }
-            records.completed.append(f.completed)
+        var firstError: (any Error)?
+        for result in finished {
+            switch result {
+            case let .success(f):
+                if let a = f.attempt { records.attempts.append(a) }
+                if let e = f.executed { records.executed.append(e) }
+                if let g = f.grade { records.grades.append(g) }
+                records.completed.append(f.completed)
+            case let .failure(error): firstError = firstError ?? error
+            }
         }
         try await journal.record(records)
+        if let firstError { throw firstError }
         if cancelled { throw CancellationError() }
     }
 
@@ -235,8 +243,10 @@ struct CellContext: Sendable {
         return await withTaskGroup(of: (Int, CallOutcome).self) { group in
             var out = [CallOutcome](repeating: .cancelled, count: jobs.count)
             var next = 0
-            while next < jobs.count {
+            // Once the sweep is stopping, no new call starts; the rest stay `.cancelled` (their cells stay EXECUTING).
+            while next < jobs.count, !Task.isCancelled {
                 if next >= max(concurrency, 1), let (i, outcome) = await group.next() { out[i] = outcome }
+                if Task.isCancelled { break }
                 let index = next, job = jobs[index]
                 next += 1
                 group.addTask { (index, await Self.outcome(of: job.provider, job.request, job.context)) }

@@ -57,8 +57,12 @@ actor RunJournal {
     /// Writes cell transitions (each checked against the ledger first) with one append.
     func record(_ transitions: [Encoded<EventRecord>]) throws {
         guard !transitions.isEmpty else { return }
-        for (i, e) in transitions.enumerated() { try state.ledger.apply(e.record, line: events.count + i + 1) }
+        // Checked before, applied after the append, so the live state never runs ahead of the file.
+        // A batch holds one transition per cell, so each is checked against the ledger as it stands.
+        let first = events.count + 1
+        for (i, e) in transitions.enumerated() { try state.ledger.check(e.record, line: first + i) }
         try events.append(transitions)
+        for (i, e) in transitions.enumerated() { try state.ledger.apply(e.record, line: first + i) }
         cellsDoneNow += transitions.count { $0.record.to == .completed }
         syncIfDue()
     }

@@ -58,6 +58,12 @@ public struct PhaseLedger: Sendable {
 
     /// Applies one transition, checking it is the single legal forward step.
     mutating func apply(_ e: EventRecord, line: Int) throws {
+        try check(e, line: line)
+        if let cell = e.cell { phases[cell] = e.to } else { sweep = e.to }
+    }
+
+    /// Throws, naming the line, unless the transition is the single legal forward step from where its subject stands.
+    func check(_ e: EventRecord, line: Int) throws {
         let current: Phase
         let subject: String
         switch (e.scope, e.cell) {
@@ -73,7 +79,6 @@ public struct PhaseLedger: Sendable {
             throw RunError.replay(file: "events.jsonl", line: line,
                                   reason: "\(kind) transition \(e.from.rawValue.uppercased()) → \(e.to.rawValue.uppercased()) for \(subject), which was \(current.rawValue.uppercased()); transitions only go forward one step")
         }
-        if let cell = e.cell { phases[cell] = e.to } else { sweep = e.to }
     }
 
     /// The phase of a cell (PENDING when it has no events).

@@ -142,38 +142,30 @@ public enum Sweep {
 
     /// Reads every stream into the live state, keeping no lines; a torn tail goes to quarantine and the chain continues.
     private static func loadRecords(_ folder: RunFolder) throws -> (LiveState, [String: StreamTail], [TornLineNote]) {
-        func load<R: StreamRecord>(_ type: R.Type, _ apply: (Stamped<R>) throws -> Void) throws -> (StreamTail, TornLineNote?) {
-            let url = folder.stream(type)
-            var tail = try StreamReader.records(url, type, each: apply)
-            var note: TornLineNote?
-            if let t = tail.torn {
-                let kept = try RecordStream.quarantine(t, of: url, into: folder.quarantine)
-                note = TornLineNote(stream: R.stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept)
-                tail.torn = nil
-            }
-            return (tail, note)
-        }
-        // The four streams are independent files: read side by side, then combined in a fixed order.
+        // The four streams are independent files: read side by side (each job writes only its own variables),
+        // then combined; torn tails are moved to quarantine only once all four have read cleanly.
         var events = LiveState(), attempts = LiveState(), grades = LiveState()
         var named = Set<String>()
-        // Each job writes only its own variables.
-        var e, a, g, s: (StreamTail, TornLineNote?)?
+        var e = StreamTail(count: 0, lastHash: SealedLine.genesis), a = e, g = e, s = e
         try sideBySide([
-            { e = try load(EventRecord.self) { try events.ledger.apply($0.payload, line: $0.seq) } },
-            { a = try load(AttemptRecord.self) { attempts.add($0.payload) } },
-            { g = try load(GradeRecord.self) { grades.add($0.payload) } },
-            { s = try load(SessionRecord.self) { if let q = $0.payload.torn?.quarantine { named.insert(q) } } },
+            { e = try StreamReader.records(folder.stream(EventRecord.self), EventRecord.self) { try events.ledger.apply($0.payload, line: $0.seq) } },
+            { a = try StreamReader.records(folder.stream(AttemptRecord.self), AttemptRecord.self) { attempts.add($0.payload) } },
+            { g = try StreamReader.records(folder.stream(GradeRecord.self), GradeRecord.self) { grades.add($0.payload) } },
+            { s = try StreamReader.records(folder.stream(SessionRecord.self), SessionRecord.self) { if let q = $0.payload.torn?.quarantine { named.insert(q) } } },
         ])
-        let loaded = [e, a, g, s]
         var state = attempts
         state.ledger = events.ledger
         state.graded = grades.graded
         var tails: [String: StreamTail] = [:]
         var torn: [TornLineNote] = []
-        for (stream, result) in zip([EventRecord.stream, AttemptRecord.stream, GradeRecord.stream, SessionRecord.stream], loaded) {
-            guard let (tail, note) = result else { continue }
+        for (stream, var tail) in [(EventRecord.stream, e), (AttemptRecord.stream, a), (GradeRecord.stream, g), (SessionRecord.stream, s)] {
+            if let t = tail.torn {
+                let url = folder.url.appendingPathComponent("\(stream).jsonl")
+                let kept = try RecordStream.quarantine(t, of: url, into: folder.quarantine)
+                torn.append(TornLineNote(stream: stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept))
+                tail.torn = nil
+            }
             tails[stream] = tail
-            if let note { torn.append(note) }
         }
         // A kill between cutting a torn tail and recording it leaves a kept file no record names: name it now.
         let kept = (try? FileManager.default.contentsOfDirectory(atPath: folder.quarantine.path)) ?? []
@@ -194,23 +186,31 @@ public enum Sweep {
     /// transaction, appends) overlap the other's encoding and grading; returns why it stopped early, if it did.
     ///
     /// Each of the two lanes gets its share of the manifest's `concurrency`, so calls in flight never exceed it.
+    /// When the budget cannot cover a whole batch, the part it covers runs and nothing else starts until the
+    /// running batches have turned their reservations into real spend; scheduling stops at the cap only
+    /// when nothing is running and not one more cell fits.
     private static func execute(_ todo: [PlannedCell], context: CellContext, stopAfter: Int?) async throws -> String? {
         var stoppedBy: String?
         var next = 0
+        var waitingForBudget = false
         let lanes = min(2, max(context.concurrency, 1))
         var free = (0..<lanes).map { lane in context.concurrency / lanes + (lane < context.concurrency % lanes ? 1 : 0) }
         try await withThrowingTaskGroup(of: (share: Int, reserved: [USD]).self) { group in
             var running = 0
             while true {
-                if stoppedBy == nil, next < todo.count, let share = free.popLast() {
+                if stoppedBy == nil, !waitingForBudget, next < todo.count, let share = free.popLast() {
                     var end = min(todo.count, next + batchSize)
-                    if let limit = stopAfter, end > limit {
+                    if let limit = stopAfter, end >= limit {
                         end = max(next, limit)
                         stoppedBy = "stop-after \(limit)"
                     }
                     let candidates = Array(todo[next..<end])
                     let reserved = await context.journal.reserve(candidates.map { ($0.id, context.ceiling($0)) })
-                    if reserved.count < candidates.count { stoppedBy = "budget cap" }
+                    if reserved.count < candidates.count {
+                        if stoppedBy != nil { stoppedBy = nil } // the budget, not stop-after, decides this batch's end
+                        if reserved.isEmpty && running == 0 { stoppedBy = "budget cap" }
+                        waitingForBudget = true
+                    }
                     if reserved.isEmpty { free.append(share); continue }
                     let batch = Array(candidates.prefix(reserved.count))
                     next += batch.count
@@ -228,6 +228,7 @@ public enum Sweep {
                 running -= 1
                 await context.journal.release(reserved)
                 free.append(share)
+                waitingForBudget = false
             }
         }
         return stoppedBy
