@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 @testable import TeamLLM
@@ -63,5 +64,55 @@ struct KillTests {
         let clean = Fixtures.tempDir("clean")
         let r = try await Sweep.run(manifest: try Fixtures.write(text, to: clean), options: Fixtures.options(runsDir: clean.appendingPathComponent("runs")))
         #expect(try Matrix.build(r.folder).jsonl() == Matrix.build(folder).jsonl())
+    }
+
+    @Test("a paid response is in the cache as soon as its call returns: after a kill -9 mid-batch it is recovered, not paid again")
+    func paidResponsesSurviveKill() async throws {
+        let bin = Fixtures.binary
+        try #require(FileManager.default.isExecutableFile(atPath: bin.path), "build the CLI first (make test does): \(bin.path)")
+        let dir = Fixtures.tempDir("paidkill")
+        // 60 cells, one batch; the 20 simulated calls take 150–700 ms each, two at a time.
+        let text = Fixtures.manifest(name: "paidkill", items: 10, sleepScale: 0.3, concurrency: 4)
+        let manifest = try Fixtures.write(text, to: dir)
+        let runs = dir.appendingPathComponent("runs")
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = ["run", manifest.path, "--quiet", "--registry", Fixtures.registryDir.path, "--data-dir", Fixtures.dataDir.path, "--runs-dir", runs.path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Kill once some, but not all, of the 20 simulated (paid) responses are in the cache: mid-batch, since a
+        // batch that stored its responses only at its end would go from none to all 20 at once. Polled on a
+        // Dispatch thread: with other suites running, a sleeping task can resume far too late.
+        let index = runs.appendingPathComponent("cache/index.sqlite")
+        let pid = p.processIdentifier
+        let stored: [String] = await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                var keys: [String] = []
+                for _ in 0..<1000 {
+                    if FileManager.default.fileExists(atPath: index.path), let db = try? DatabaseQueue(path: index.path) {
+                        keys = (try? db.read { try String.fetchAll($0, sql: "SELECT request_key FROM responses WHERE origin_attempt LIKE '%/sim-%'") }) ?? []
+                        if (3..<20).contains(keys.count) { kill(pid, SIGKILL); break }
+                    }
+                    usleep(15_000)
+                }
+                done.resume(returning: keys)
+            }
+        }
+        p.waitUntilExit()
+        try #require(p.terminationReason == .uncaughtSignal && (3..<20).contains(stored.count),
+                     "no kill mid-batch: \(stored.count) of 20 paid responses were in the cache when it ended")
+
+        let r = try await Sweep.run(manifest: manifest, options: Fixtures.options(runsDir: runs))
+        #expect(r.sweepPhase == .completed && r.completed == 60)
+        let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
+        for key in stored {
+            let a = attempts.filter { $0.request == key }
+            #expect(a.count == 1 && a[0].status == .ok && a[0].recovered == true, "response \(key.prefix(12))… stored before the kill was not recovered: \(a)")
+        }
+        var paid: [String: Int] = [:]
+        for a in attempts where a.status == .ok { paid[a.request, default: 0] += 1 }
+        #expect(paid.values.allSatisfy { $0 == 1 })
+        #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: runs.appendingPathComponent("cache"))) == [])
     }
 }

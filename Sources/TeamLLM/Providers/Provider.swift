@@ -53,6 +53,10 @@ public struct ProviderResponse: Sendable {
 /// The seam every model source plugs into: replay, simulated, and (next) OpenRouter over HTTP.
 public protocol Provider: Sendable {
     var kind: ProviderKind { get }
+    /// True when a call is metered as spend (simulated prices now, OpenRouter next): its response is stored
+    /// in the cache the moment it returns, so a crash never loses a response that was paid for. Free calls
+    /// (replay) are stored with their batch, in one transaction.
+    var callsArePaid: Bool { get }
     /// The base URL recorded in every request this provider makes, for a given model.
     func baseURL(for model: ModelEntry) -> String
     /// Makes one call. Cancellation of the calling task must end it promptly with `cancelled`.

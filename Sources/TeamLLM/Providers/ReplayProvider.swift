@@ -7,6 +7,7 @@ import Foundation
 /// the recording has none, and the time of a lookup is not a model's latency.
 public struct ReplayProvider: Provider {
     public let kind = ProviderKind.replay
+    public let callsArePaid = false
     let recording: RecordingEntry
     /// sha256 of the recording file as read.
     let sha256: String

@@ -8,6 +8,7 @@ import Foundation
 /// request always gets the same response. The parameters travel in every body under `simulated`.
 public struct SimulatedProvider: Provider {
     public let kind = ProviderKind.simulated
+    public let callsArePaid = true
     let settings: SimulatedSettings
     /// Generator version; part of the base URL so a change cannot reuse old cache entries.
     static let generator = "teamllm-simulated/1"

@@ -201,43 +201,56 @@ struct CellContext: Sendable {
         }
 
         let results = await call(misses.map { prepared[$0] }, concurrency: concurrency)
-        var paid: [(index: Int, response: ProviderResponse, metering: CacheEntry.Metering)] = []
+        var unstored: [(index: Int, response: ProviderResponse, metering: CacheEntry.Metering)] = []
+        var storeError: (any Error)?
         for (i, result) in zip(misses, results) {
             switch result {
             case .cancelled: continue
             case let .failure(failure):
                 out[i] = Made(record: prepared[i].record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure), answer: nil)
-            case let .response(r):
-                paid.append((i, r, CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,
-                                                       costSource: r.costSource, latencyMs: r.latencyMs, at: Clock.now())))
+            case let .response(r, m, stored: entry?):
+                out[i] = made(prepared[i], r, m, entry)
+            case let .response(r, m, stored: nil):
+                unstored.append((i, r, m))
+            case let .storeFailed(error):
+                storeError = storeError ?? error
             }
         }
-        let kept = try cache.store(paid.map { i, r, m in
-            ResponseCache.Payment(requestKey: prepared[i].key, request: prepared[i].bytes, body: r.body, answerText: r.answerText,
-                                  originRun: runID, originAttempt: prepared[i].attemptID, metering: m)
-        })
-        for ((i, r, m), entry) in zip(paid, kept) {
-            // If another process stored this request first, its entry is the one the cache keeps: the attempt
-            // cites it and its answer is graded, so every grade can be re-derived from the cache.
-            out[i] = Made(record: prepared[i].record(.ok, response: entry.responseHash, metering: m, cost: r.cost, costSource: r.costSource),
-                          answer: entry.answerText)
-        }
+        let kept = try cache.store(unstored.map { i, r, m in payment(prepared[i], r, m) })
+        for ((i, r, m), entry) in zip(unstored, kept) { out[i] = made(prepared[i], r, m, entry) }
+        // A paid response that could not be stored leaves its cell EXECUTING; the others are kept above.
+        if let storeError { throw storeError }
         return out
+    }
+
+    private func payment(_ p: Prepared, _ r: ProviderResponse, _ m: CacheEntry.Metering) -> ResponseCache.Payment {
+        ResponseCache.Payment(requestKey: p.key, request: p.bytes, body: r.body, answerText: r.answerText,
+                              originRun: runID, originAttempt: p.attemptID, metering: m)
+    }
+
+    /// The `ok` attempt of a stored response. If another process stored this request first, its entry is
+    /// the one the cache keeps: the attempt cites it and its answer is graded, so every grade can be
+    /// re-derived from the cache.
+    private func made(_ p: Prepared, _ r: ProviderResponse, _ m: CacheEntry.Metering, _ entry: CacheEntry) -> Made {
+        Made(record: p.record(.ok, response: entry.responseHash, metering: m, cost: r.cost, costSource: r.costSource), answer: entry.answerText)
     }
 
     /// How one provider call ended.
     private enum CallOutcome: Sendable {
-        case response(ProviderResponse)
+        /// With its metering, and the cache entry when the response was stored as it arrived (a paid call).
+        case response(ProviderResponse, CacheEntry.Metering, stored: CacheEntry?)
         case failure(AttemptFailure)
         /// Says nothing about the model: the cell stays EXECUTING for the next resume.
         case cancelled
+        /// A paid response came back but the cache could not store it.
+        case storeFailed(any Error)
     }
 
     /// Calls the provider for each request, at most `concurrency` at a time.
     private func call(_ prepared: [Prepared], concurrency: Int) async -> [CallOutcome] {
         guard !prepared.isEmpty else { return [] }
-        let jobs: [(provider: any Provider, request: ProviderRequest, context: ItemContext)] = prepared.map { p in
-            (providers[p.request.provider]!, p.request,
+        let jobs: [(provider: any Provider, prepared: Prepared, context: ItemContext)] = prepared.map { p in
+            (providers[p.request.provider]!, p,
              ItemContext(benchmark: plan.benchmark(of: p.cell), item: plan.item(of: p.cell), modelEntry: plan.model(of: p.cell), masterSeed: plan.manifest.seed))
         }
         return await withTaskGroup(of: (Int, CallOutcome).self) { group in
@@ -249,7 +262,7 @@ struct CellContext: Sendable {
                 if Task.isCancelled { break }
                 let index = next, job = jobs[index]
                 next += 1
-                group.addTask { (index, await Self.outcome(of: job.provider, job.request, job.context)) }
+                group.addTask { (index, await self.outcome(of: job.provider, job.prepared, job.context)) }
             }
             for await (i, result) in group { out[i] = result }
             return out
@@ -258,10 +271,15 @@ struct CellContext: Sendable {
 
     // A separate function: a `do throws(AttemptFailure)` inside the task closure was miscompiled in
     // release builds (Swift 6.3.1 returned a garbage tuple from the child task).
-    private static func outcome(of provider: any Provider, _ request: ProviderRequest, _ context: ItemContext) async -> CallOutcome {
-        do { return .response(try await provider.complete(request, context: context)) } catch {
+    private func outcome(of provider: any Provider, _ p: Prepared, _ context: ItemContext) async -> CallOutcome {
+        let r: ProviderResponse
+        do { r = try await provider.complete(p.request, context: context) } catch {
             return error.kind == "cancelled" || Task.isCancelled ? .cancelled : .failure(error)
         }
+        let m = CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,
+                                    costSource: r.costSource, latencyMs: r.latencyMs, at: Clock.now())
+        guard provider.callsArePaid else { return .response(r, m, stored: nil) }
+        do { return .response(r, m, stored: try cache.store([payment(p, r, m)])[0]) } catch { return .storeFailed(error) }
     }
 
     /// The grade of the cell's final attempt, or nil when that attempt failed (nothing to grade).
