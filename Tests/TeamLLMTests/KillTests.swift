@@ -7,10 +7,21 @@ import Testing
 /// SIGKILLs the real `teamllm` binary at random moments and resumes until the sweep completes.
 @Suite("kill -9 and resume")
 struct KillTests {
-    @Test("after kill -9 at random moments, a resume completes with nothing lost, repeated or graded twice")
-    func killAndResume() async throws {
+    /// Starts the real binary on a manifest, quiet, its stderr to `log` (or discarded).
+    func launch(_ manifest: URL, runs: URL, log: URL? = nil) throws -> Process {
         let bin = Fixtures.binary
         try #require(FileManager.default.isExecutableFile(atPath: bin.path), "build the CLI first (make test does): \(bin.path)")
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = ["run", manifest.path, "--quiet", "--registry", Fixtures.registryDir.path, "--data-dir", Fixtures.dataDir.path, "--runs-dir", runs.path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try log.map { try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    @Test("after kill -9 at random moments, a resume completes with nothing lost, repeated or graded twice")
+    func killAndResume() async throws {
         let dir = Fixtures.tempDir("kill")
         let text = Fixtures.manifest(name: "killed", items: 40, sleepScale: 0.02, concurrency: 6)
         let manifest = try Fixtures.write(text, to: dir)
@@ -21,12 +32,7 @@ struct KillTests {
         let log = dir.appendingPathComponent("child-stderr.txt")
         #expect(FileManager.default.createFile(atPath: log.path, contents: nil))
         for _ in 0..<40 {
-            let p = Process()
-            p.executableURL = bin
-            p.arguments = ["run", manifest.path, "--quiet", "--registry", Fixtures.registryDir.path, "--data-dir", Fixtures.dataDir.path, "--runs-dir", runs.path]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = try FileHandle(forWritingTo: log)
-            try p.run()
+            let p = try launch(manifest, runs: runs, log: log)
             let delay = 0.02 + Double(rng.next() % 400) / 1000
             // A Dispatch timer, not Task.sleep: with other suites running, the cooperative pool can
             // resume a sleeping task far too late, and the child would finish before its kill.
@@ -68,19 +74,12 @@ struct KillTests {
 
     @Test("a paid response is in the cache as soon as its call returns: after a kill -9 mid-batch it is recovered, not paid again")
     func paidResponsesSurviveKill() async throws {
-        let bin = Fixtures.binary
-        try #require(FileManager.default.isExecutableFile(atPath: bin.path), "build the CLI first (make test does): \(bin.path)")
         let dir = Fixtures.tempDir("paidkill")
         // 60 cells, one batch; the 20 simulated calls take 150–700 ms each, two at a time.
         let text = Fixtures.manifest(name: "paidkill", items: 10, sleepScale: 0.3, concurrency: 4)
         let manifest = try Fixtures.write(text, to: dir)
         let runs = dir.appendingPathComponent("runs")
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = ["run", manifest.path, "--quiet", "--registry", Fixtures.registryDir.path, "--data-dir", Fixtures.dataDir.path, "--runs-dir", runs.path]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try launch(manifest, runs: runs)
         // Kill once some, but not all, of the 20 simulated (paid) responses are in the cache: mid-batch, since a
         // batch that stored its responses only at its end would go from none to all 20 at once. Polled on a
         // Dispatch thread: with other suites running, a sleeping task can resume far too late.

@@ -30,8 +30,6 @@ struct CellContext: Sendable {
     let cache: ResponseCache
     let journal: RunJournal
     let runID: String
-    /// Provider calls in flight at once (the manifest's `concurrency`).
-    let concurrency: Int
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 

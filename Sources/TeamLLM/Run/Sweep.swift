@@ -82,10 +82,10 @@ public enum Sweep {
         }
 
         let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: providers.byKind), cache: cache,
-                                  journal: journal, runID: folder.id, concurrency: manifest.concurrency)
+                                  journal: journal, runID: folder.id)
         let todo = plan.cells.filter { state.ledger.phase($0.id) != .completed }
         let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
-        let stoppedBy = try await execute(todo, context: context, stopAfter: options.stopAfter)
+        let stoppedBy = try await execute(todo, context: context, concurrency: manifest.concurrency, stopAfter: options.stopAfter)
         ticker?.cancel()
         _ = await ticker?.value
 
@@ -189,12 +189,12 @@ public enum Sweep {
     /// When the budget cannot cover a whole batch, the part it covers runs and nothing else starts until the
     /// running batches have turned their reservations into real spend; scheduling stops at the cap only
     /// when nothing is running and not one more cell fits.
-    private static func execute(_ todo: [PlannedCell], context: CellContext, stopAfter: Int?) async throws -> String? {
+    private static func execute(_ todo: [PlannedCell], context: CellContext, concurrency: Int, stopAfter: Int?) async throws -> String? {
         var stoppedBy: String?
         var next = 0
         var waitingForBudget = false
-        let lanes = min(2, max(context.concurrency, 1))
-        var free = (0..<lanes).map { lane in context.concurrency / lanes + (lane < context.concurrency % lanes ? 1 : 0) }
+        let lanes = min(2, max(concurrency, 1))
+        var free = (0..<lanes).map { lane in concurrency / lanes + (lane < concurrency % lanes ? 1 : 0) }
         try await withThrowingTaskGroup(of: (share: Int, reserved: [USD]).self) { group in
             var running = 0
             while true {
