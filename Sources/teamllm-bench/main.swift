@@ -78,7 +78,7 @@ let t3 = try await seconds { bytes = try Matrix.build(report!.folder).jsonl().co
 print(String(format: "matrix rebuild from records (%d cells, %d bytes of JSONL): %.3f s (target < 1 s)", cells, bytes, t3))
 let t4 = try await seconds {
     let cache = try ResponseCache(root: work.appendingPathComponent("runs/cache"))
-    let problems = try Verifier.verify(report!.folder, cache: cache)
+    let problems = try Verifier.verify(report!.folder, cache: cache).problems
     precondition(problems.isEmpty, "verify failed: \(problems.first!)")
 }
 print(String(format: "verify of the whole run: %.3f s", t4))

@@ -12,6 +12,10 @@ struct Summary: AsyncParsableCommand {
         do {
             let folder = try paths.run(run)
             let manifest = try folder.manifest()
+            let models = manifest.models.map(\.ref)
+            if let unknown = group.first(where: { !models.contains($0) }) {
+                throw RunError.notFound("model '\(unknown)' in run \(folder.id) (its models: \(models.joined(separator: ", ")))")
+            }
             let chosen = group.isEmpty ? manifest.models.filter { $0.provider != .simulated }.map(\.ref) : group
             print(MatrixSummary(try Matrix.build(folder), group: chosen).render(), terminator: "")
         } catch let e as ValidationError { throw e } catch { throw fail(error) }

@@ -25,22 +25,26 @@ struct Paths: ParsableArguments {
                           runsDir: URL(fileURLWithPath: runsDir), progress: progress, stopAfter: stopAfter)
     }
 
-    /// A run named by id (under the runs folder) or by path.
+    /// A run named by path to its folder, or by id under the runs folder.
     func run(_ ref: String) throws -> RunFolder {
         let direct = URL(fileURLWithPath: ref)
-        let url = FileManager.default.fileExists(atPath: direct.appendingPathComponent("header.json").path)
-            ? direct : URL(fileURLWithPath: runsDir).appendingPathComponent(ref)
+        if FileManager.default.fileExists(atPath: direct.appendingPathComponent("header.json").path) { return RunFolder(url: direct) }
+        guard (try? RunFolder.checkID(ref)) != nil else {
+            throw RunError.notFound("run '\(ref)': it is neither a run folder (no header.json in \(direct.path)) nor a run id")
+        }
+        let runs = URL(fileURLWithPath: runsDir)
+        let url = runs.appendingPathComponent(ref)
         guard FileManager.default.fileExists(atPath: url.appendingPathComponent("header.json").path) else {
-            throw ValidationError("no run '\(ref)' (looked for \(url.path)/header.json)")
+            let known = ((try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? [])
+                .filter { FileManager.default.fileExists(atPath: runs.appendingPathComponent($0).appendingPathComponent("header.json").path) }.sorted()
+            throw RunError.notFound("run '\(ref)' under \(runs.path) (runs there: \(known.isEmpty ? "none" : known.joined(separator: ", ")); pass --runs-dir or the run folder's path)")
         }
         return RunFolder(url: url)
     }
 
-    /// The cache a run's manifest names.
+    /// The cache the run recorded using (or its manifest names, relative to the run's own runs folder).
     func cache(of folder: RunFolder) throws -> ResponseCache {
-        let manifest = try folder.manifest()
-        let root = manifest.cache.hasPrefix("/") ? URL(fileURLWithPath: manifest.cache) : URL(fileURLWithPath: runsDir).appendingPathComponent(manifest.cache)
-        return try ResponseCache(root: root)
+        try folder.reading { try ResponseCache(root: folder.cacheURL($0), readOnly: true) }
     }
 }
 

@@ -67,3 +67,62 @@ enum Fixtures {
         RunOptions(registryDir: registryDir, dataDir: dataDir, runsDir: runsDir, progress: false, stopAfter: stopAfter, runID: runID)
     }
 }
+
+extension Fixtures {
+    /// Runs the real `teamllm` binary to completion: exit status, stdout and stderr.
+    static func cli(_ arguments: [String], in cwd: URL? = nil, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = arguments
+        if let cwd { p.currentDirectoryURL = cwd }
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// The common CLI paths for a runs folder.
+    static func paths(_ runs: URL) -> [String] {
+        ["--registry", registryDir.path, "--data-dir", dataDir.path, "--runs-dir", runs.path]
+    }
+
+    /// A manifest of simulated models only: every call is paid, and stored as it returns.
+    static func simulatedManifest(name: String, items: Int, sleepScale: Double = 0, concurrency: Int = 4, cache: String = "cache") -> String {
+        """
+        name: \(name)
+        preregistration: simulated only
+        benchmarks:
+          - {ref: gsm8k, limit: \(items), shuffle_seed: 3}
+        models:
+          - {ref: sim-frontier, provider: simulated}
+          - {ref: sim-small, provider: simulated}
+        sampling: {temperature: 0, max_tokens: 256, samples: 1}
+        seed: 7
+        providers:
+          simulated:
+            common_mode: 0.2
+            sleep_scale: \(sleepScale)
+            accuracy: {sim-frontier: 0.9, sim-small: 0.4}
+        concurrency: \(concurrency)
+        budget_usd: "5.00"
+        cache: \(cache)
+        """
+    }
+
+    /// Lines of a stream file, without their newlines.
+    static func lines(_ url: URL) throws -> [Substring] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+    }
+
+    /// Keeps the first `n` lines of a stream file.
+    static func keep(_ n: Int, of url: URL) throws {
+        let kept = try lines(url).prefix(n)
+        try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: url, atomically: false, encoding: .utf8)
+    }
+}

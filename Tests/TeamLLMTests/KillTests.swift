@@ -56,7 +56,7 @@ struct KillTests {
         let registry = try Fixtures.registry()
         let folder = RunFolder(url: runs.appendingPathComponent(try Manifest.parse(text, file: "m", registry: registry).runID()))
         let cache = try ResponseCache(root: runs.appendingPathComponent("cache"))
-        #expect(try Verifier.verify(folder, cache: cache) == [])
+        #expect(try Verifier.verify(folder, cache: cache).problems == [])
 
         let records = try RunRecords.read(folder)
         #expect(records.grades.count == 240)
@@ -112,6 +112,6 @@ struct KillTests {
         var paid: [String: Int] = [:]
         for a in attempts where a.status == .ok { paid[a.request, default: 0] += 1 }
         #expect(paid.values.allSatisfy { $0 == 1 })
-        #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: runs.appendingPathComponent("cache"))) == [])
+        #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: runs.appendingPathComponent("cache"))).problems == [])
     }
 }

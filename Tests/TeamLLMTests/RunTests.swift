@@ -29,11 +29,11 @@ struct RunTests {
         #expect(try ma.jsonl() == mb.jsonl())
         #expect(ma.csv() == mb.csv())
         #expect(try Matrix.build(a.folder).jsonl() == ma.jsonl()) // rebuilding gives the same bytes
-        #expect(try Verifier.verify(r.folder, cache: cache(parts)) == [])
+        #expect(try Verifier.verify(r.folder, cache: cache(parts)).problems == [])
         let records = try RunRecords.read(r.folder)
         #expect(records.grades.count == 360)
         #expect(Set(records.grades.map(\.payload.cell)).count == 360)
-        #expect(records.sessions.map(\.payload.kind) == ["launch", "resume", "resume"])
+        #expect(records.sessions.map(\.payload.kind).filter { $0 != .anchor } == [.launch, .resume, .resume])
 
         // Resuming a completed run changes nothing.
         let before = try Data(contentsOf: r.folder.stream(AttemptRecord.self))
@@ -53,7 +53,7 @@ struct RunTests {
         #expect(attempts.allSatisfy { $0.status == .cacheHit && $0.costUSD == .zero && $0.cacheOrigin?.hasPrefix(first.folder.id + "/") == true })
         let m1 = try Matrix.build(first.folder).cells, m2 = try Matrix.build(second.folder).cells
         #expect(m1.map(\.verdict) == m2.map(\.verdict))
-        #expect(try Verifier.verify(second.folder, cache: cache(dir)) == [])
+        #expect(try Verifier.verify(second.folder, cache: cache(dir)).problems == [])
     }
 
     @Test("a run folder deleted and relaunched over the same cache pays nothing: hits, not recovered attempts")
@@ -107,10 +107,10 @@ struct RunTests {
         #expect(resumed.sweepPhase == .completed)
         #expect(resumed.notices.count == 1 && resumed.notices[0].contains("attempts.jsonl: incomplete last line"))
         let sessions = try RunRecords.read(resumed.folder).sessions.map(\.payload)
-        let note = try #require(sessions.first { $0.kind == "torn_line" }?.torn)
+        let note = try #require(sessions.first { $0.kind == .tornLine }?.torn)
         #expect(note.stream == "attempts" && note.length == fragment.count)
         #expect(try Data(contentsOf: resumed.folder.quarantine.appendingPathComponent(note.quarantine)) == fragment)
-        #expect(try Verifier.verify(resumed.folder, cache: cache(dir)) == [])
+        #expect(try Verifier.verify(resumed.folder, cache: cache(dir)).problems == [])
 
         // A kept file that no record names (a kill right after the cut) is named on the next resume.
         let orphan = "grades-at-12-abcdef012345.torn"
@@ -118,7 +118,7 @@ struct RunTests {
         _ = try await run(text, in: dir)
         let named = try RunRecords.read(resumed.folder).sessions.compactMap(\.payload.torn)
         #expect(named.contains { $0.quarantine == orphan && $0.stream == "grades" && $0.offset == 12 && $0.length == 6 })
-        #expect(try Verifier.verify(resumed.folder, cache: cache(dir)) == [])
+        #expect(try Verifier.verify(resumed.folder, cache: cache(dir)).problems == [])
     }
 
     @Test("verify names a bad record after a one-byte change anywhere in the run or the cache")
@@ -126,9 +126,9 @@ struct RunTests {
         let dir = Fixtures.tempDir("tamper")
         let r = try await run(Fixtures.manifest(items: 4), in: dir)
         let c = try cache(dir)
-        #expect(try Verifier.verify(r.folder, cache: c) == [])
+        #expect(try Verifier.verify(r.folder, cache: c).problems == [])
         let fm = FileManager.default
-        var files = try fm.contentsOfDirectory(atPath: r.folder.url.path).filter { $0 != "lock" && $0 != "quarantine" }.map { r.folder.url.appendingPathComponent($0) }
+        var files = try fm.contentsOfDirectory(atPath: r.folder.url.path).filter { $0 != "lock" && $0 != "lock.read" && $0 != "quarantine" }.map { r.folder.url.appendingPathComponent($0) }
         let packs = dir.appendingPathComponent("runs/cache/packs")
         files += try fm.contentsOfDirectory(atPath: packs.path).map { packs.appendingPathComponent($0) }
         #expect(files.count == 10) // 9 run files (all but the lock) and one pack
@@ -141,20 +141,21 @@ struct RunTests {
                 let i = Int(rng.next() % UInt64(original.count))
                 changed[i] = changed[i] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
                 try changed.write(to: file)
-                let problems = try Verifier.verify(r.folder, cache: c)
+                let problems = try Verifier.verify(r.folder, cache: c).problems
                 #expect(!problems.isEmpty, "a change at byte \(i) of \(file.lastPathComponent) went unnoticed")
                 try original.write(to: file)
             }
         }
-        #expect(try Verifier.verify(r.folder, cache: c) == [])
+        #expect(try Verifier.verify(r.folder, cache: c).problems == [])
 
-        // Removing a whole last line keeps the chain valid; the completeness check still names the cell.
+        // Removing a whole last line keeps the chain valid; the anchor names the cut, the completeness check the cell.
         let grades = r.folder.stream(GradeRecord.self)
         let original = try Data(contentsOf: grades)
         let cut = original.dropLast().lastIndex(of: UInt8(ascii: "\n"))!
         try original.prefix(cut + 1).write(to: grades)
-        let problems = try Verifier.verify(r.folder, cache: c)
-        #expect(problems.count == 1 && problems[0].contains("is COMPLETED but its answer has no grade"))
+        let problems = try Verifier.verify(r.folder, cache: c).problems
+        #expect(problems.count == 2 && problems[0].contains("grades.jsonl holds 23 records, but sessions.jsonl:")
+                && problems[1].contains("is COMPLETED but its answer has no grade"), "\(problems)")
         try original.write(to: grades)
     }
 
@@ -168,7 +169,7 @@ struct RunTests {
         // Rewrite the row's answer text through SQLite, leaving its row hash as it was.
         let db = try DatabaseQueue(path: c.root.appendingPathComponent("index.sqlite").path)
         try await db.write { try $0.execute(sql: "UPDATE responses SET answer_text = answer_text || ' ' WHERE request_key = ?", arguments: [entry.requestKey]) }
-        let problems = try Verifier.verify(r.folder, cache: c)
+        let problems = try Verifier.verify(r.folder, cache: c).problems
         #expect(problems.count == 1)
         #expect(problems.first?.contains("attempts.jsonl:") == true && problems.first?.contains("row hash") == true)
     }
@@ -184,6 +185,9 @@ struct RunTests {
         let kept = lines.prefix(21)
         #expect(kept.dropFirst().allSatisfy { $0.contains(#""scope":"cell""#) && $0.contains(#""to":"executing""#) })
         try (kept.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
+        // Power loss can only lose what was never anchored: sessions goes back to its launch and first anchor.
+        try Fixtures.keep(2, of: r.folder.stream(SessionRecord.self))
+        #expect(try RunRecords.read(r.folder).sessions.map(\.payload.kind) == [.launch, .anchor])
         let again = try await run(text, in: dir)
         #expect(again.sweepPhase == .completed && again.completed == 20)
         // verify names a repeated grade (same attempt, grader and version) on its own.
@@ -191,13 +195,13 @@ struct RunTests {
         let original = try Data(contentsOf: grades)
         let first = try #require(try RunRecords.read(again.folder).grades.first?.payload)
         try RecordStream(url: grades, tail: StreamReader.scan(grades) { _, _, _ in }).append(first)
-        let problems = try Verifier.verify(again.folder, cache: cache(dir))
+        let problems = try Verifier.verify(again.folder, cache: cache(dir)).problems
         #expect(problems.first?.contains("grades.jsonl:21") == true && problems.first?.contains("already graded") == true)
         try original.write(to: grades)
         let records = try RunRecords.read(again.folder)
         #expect(records.attempts.count == 20)
         #expect(records.grades.count == 20)
-        #expect(try Verifier.verify(again.folder, cache: cache(dir)) == [])
+        #expect(try Verifier.verify(again.folder, cache: cache(dir)).problems == [])
     }
 
     @Test("a cache value rewritten with the same bytes but another storage type is caught")
@@ -205,11 +209,11 @@ struct RunTests {
         let dir = Fixtures.tempDir("rowtype")
         let r = try await run(Fixtures.manifest(items: 3, simulated: false), in: dir)
         let c = try cache(dir)
-        #expect(try Verifier.verify(r.folder, cache: c) == [])
+        #expect(try Verifier.verify(r.folder, cache: c).problems == [])
         // The request's bytes stay the same, so its hash and the row hash still match; only its type changes.
         let db = try DatabaseQueue(path: c.root.appendingPathComponent("index.sqlite").path)
         try await db.write { try $0.execute(sql: "UPDATE responses SET request = CAST(request AS TEXT) WHERE id = 1") }
-        let problems = try Verifier.verify(r.folder, cache: c)
+        let problems = try Verifier.verify(r.folder, cache: c).problems
         #expect(problems.count == 1)
         #expect(problems.first?.contains("cache index.sqlite: responses row") == true)
     }

@@ -11,6 +11,8 @@ public enum RecordStreamError: Error, CustomStringConvertible, Equatable {
     case badSequence(file: String, line: Int, expected: Int, found: Int)
     case undecodable(file: String, line: Int, reason: String)
     case writeFailed(file: String, reason: String)
+    /// A line whose seal differs from the one an anchor recorded for that position.
+    case anchorMismatch(file: String, line: Int, anchor: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum RecordStreamError: Error, CustomStringConvertible, Equatable {
         case let .badSequence(file, line, expected, found): "\(file):\(line): seq is \(found), expected \(expected)"
         case let .undecodable(file, line, reason): "\(file):\(line): record does not match its schema: \(reason)"
         case let .writeFailed(file, reason): "\(file): append failed: \(reason)"
+        case let .anchorMismatch(file, line, anchor):
+            "\(file):\(line): seals differently from the head \(anchor) recorded for it (the stream was changed after it was anchored)"
         }
     }
 }
@@ -66,10 +70,12 @@ public enum StreamReader {
         return StreamContents(lines: lines, torn: tail.torn)
     }
 
-    /// Decodes and hands over every record in order, keeping none of them.
-    public static func records<R: StreamRecord>(_ url: URL, _: R.Type, each: (Stamped<R>) throws -> Void) throws -> StreamTail {
+    /// Decodes and hands over every record in order (the first `limit`, when given), keeping none of them;
+    /// a line at a position an anchor recorded must have the anchored seal.
+    public static func records<R: StreamRecord>(_ url: URL, _: R.Type, limit: Int? = nil, anchored: [Int: StreamAnchors.Head] = [:],
+                                                each: (Stamped<R>) throws -> Void) throws -> StreamTail {
         let name = url.lastPathComponent
-        return try scan(url) { line, _, n in
+        return try scan(url, limit: limit, anchored: anchored) { line, _, n in
             let record: Stamped<R>
             do { record = try CanonicalJSON.decode(Stamped<R>.self, from: line) } catch {
                 throw RecordStreamError.undecodable(file: name, line: n, reason: "\(error)")
@@ -80,7 +86,11 @@ public enum StreamReader {
 
     /// Streams a file in 1 MiB chunks, checking each complete line and handing it over with its seal
     /// and 1-based number; bytes after the last newline come back as the torn tail. A missing file is empty.
-    public static func scan(_ url: URL, each: (Data, String, Int) throws -> Void) throws -> StreamTail {
+    ///
+    /// With a `limit`, reading stops after that many lines (what follows belongs to a writer still at work,
+    /// so it is neither read nor reported torn). A line numbered in `anchored` must seal to the anchored head.
+    public static func scan(_ url: URL, limit: Int? = nil, anchored: [Int: StreamAnchors.Head] = [:],
+                            each: (Data, String, Int) throws -> Void) throws -> StreamTail {
         let name = url.lastPathComponent
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             if FileManager.default.fileExists(atPath: url.path) { throw RecordStreamError.unreadable(file: url.path, reason: "cannot open") }
@@ -92,7 +102,7 @@ public enum StreamReader {
         var consumed = 0 // bytes of complete lines so far
         var pending: [UInt8] = []
         let newline = UInt8(ascii: "\n")
-        while true {
+        reading: while limit.map({ lineNo < $0 }) ?? true {
             let chunk: Data
             do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
                 throw RecordStreamError.unreadable(file: url.path, reason: "\(error)")
@@ -101,6 +111,7 @@ public enum StreamReader {
             pending.append(contentsOf: chunk)
             var start = 0
             while let nl = pending[start...].firstIndex(of: newline) {
+                if let limit, lineNo >= limit { pending.removeAll(); break reading }
                 lineNo += 1
                 let line = pending[start..<nl]
                 let hash: String
@@ -113,6 +124,9 @@ public enum StreamReader {
                 guard linePrev == prev else {
                     throw RecordStreamError.brokenChain(file: name, line: lineNo, expectedPrev: prev, foundPrev: linePrev)
                 }
+                if let a = anchored[lineNo], a.seal != hash {
+                    throw RecordStreamError.anchorMismatch(file: name, line: lineNo, anchor: a.place)
+                }
                 try each(Data(line), hash, lineNo)
                 prev = hash
                 consumed += nl + 1 - start
@@ -120,6 +134,7 @@ public enum StreamReader {
             }
             pending.removeFirst(start)
         }
+        if limit != nil { pending.removeAll() }
         return StreamTail(count: lineNo, lastHash: prev, torn: pending.isEmpty ? nil : TornTail(offset: consumed, bytes: Data(pending)))
     }
 
@@ -157,6 +172,8 @@ struct Encoded<R: StreamRecord>: Sendable {
 /// Not thread-safe by design: each stream is owned by the run's journal actor.
 final class RecordStream {
     let url: URL
+    /// Stream name: the file name without `.jsonl`.
+    var name: String { url.deletingPathExtension().lastPathComponent }
     private let fd: Int32
     private(set) var count: Int
     private(set) var lastHash: String

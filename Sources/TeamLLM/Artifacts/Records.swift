@@ -29,7 +29,7 @@ public struct AttemptFailure: Codable, Equatable, Sendable, Error, CustomStringC
 /// One request made for a cell, or served for it by the cache (`attempts.jsonl`).
 public struct AttemptRecord: StreamRecord, Equatable {
     public static let stream = "attempts"
-    public static let schema = 1
+    public static let schema = 2
     /// `<cell>#<n>`.
     public let attempt: String
     public let cell: CellID
@@ -56,7 +56,8 @@ public struct AttemptRecord: StreamRecord, Equatable {
     public let costUSD: USD
     /// Where the cost figure comes from: `metered`, `registry_price`, `recorded`, `cache_hit`, or `none` for a failed call.
     public let costSource: String
-    public let latencyMs: Int
+    /// Wall time of the call; nil when none was measured (a replay, a cache hit).
+    public let latencyMs: Int?
     /// sha256 of the raw response body in the cache.
     public let response: String?
     /// `<run id>/<attempt id>` of the attempt that paid for a cached response.
@@ -103,17 +104,56 @@ public struct GradeRecord: StreamRecord, Equatable {
     }
 }
 
-/// A launch or resume of the run, and anything it found and repaired (`sessions.jsonl`).
+/// What a session record marks.
+public enum SessionKind: String, Codable, Sendable {
+    /// A process started the run, or continued it.
+    case launch, resume
+    /// A line left incomplete by a crash was moved to quarantine.
+    case tornLine = "torn_line"
+    /// A group commit: every other stream's length and head seal, durable from here on.
+    case anchor
+}
+
+/// A launch or resume of the run, anything it found and repaired, and its group commits (`sessions.jsonl`).
 public struct SessionRecord: StreamRecord, Equatable {
     public static let stream = "sessions"
-    public static let schema = 1
-    /// `launch`, `resume` or `torn_line`.
-    public let kind: String
+    public static let schema = 2
+    public let kind: SessionKind
     public let pid: Int32
-    public let environment: RunEnvironment
+    /// The machine and build, for `launch` and `resume`.
+    public let environment: RunEnvironment?
     public let at: String
+    /// For `launch` and `resume`: the cache folder this session used, as an absolute path.
+    public let cache: String?
     /// For `torn_line`: which stream, where, and where the bytes were kept.
     public let torn: TornLineNote?
+    /// For `anchor`: each record stream's length and the seal of its last line.
+    public let anchor: [StreamHead]?
+
+    /// A launch or resume.
+    static func start(_ kind: SessionKind, environment: RunEnvironment, cache: URL) -> SessionRecord {
+        SessionRecord(kind: kind, pid: getpid(), environment: environment, at: Clock.now(), cache: cache.standardizedFileURL.path, torn: nil, anchor: nil)
+    }
+
+    /// A torn line found and kept.
+    static func torn(_ note: TornLineNote) -> SessionRecord {
+        SessionRecord(kind: .tornLine, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: note, anchor: nil)
+    }
+
+    /// A group commit's anchor.
+    static func anchor(_ heads: [StreamHead]) -> SessionRecord {
+        SessionRecord(kind: .anchor, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: nil, anchor: heads)
+    }
+}
+
+/// A stream's length and the seal of its last line at one moment.
+public struct StreamHead: Codable, Equatable, Sendable {
+    /// Stream file name without extension.
+    public let stream: String
+    /// Complete records in the stream.
+    public let count: Int
+    /// Seal of record number `count` (`SealedLine.genesis` when empty).
+    public let head: String
 }
 
 /// Where an incomplete line was found and kept.
@@ -124,6 +164,8 @@ public struct TornLineNote: Codable, Equatable, Sendable {
     public let sha256: String
     /// File under `quarantine/` holding the exact bytes.
     public let quarantine: String
+    /// Complete records the stream kept (nil when the cut was found only later, as an unnamed quarantine file).
+    public let kept: Int?
 }
 
 /// The machine and build a session ran on.

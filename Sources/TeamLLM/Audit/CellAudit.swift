@@ -9,11 +9,14 @@ public enum CellAudit {
         // Keep only the audited cells' records, streaming past the rest.
         let wanted = Set(planned.map(\.cell))
         var events: [Stamped<EventRecord>] = [], attemptRecords: [Stamped<AttemptRecord>] = [], grades: [Stamped<GradeRecord>] = []
-        try RunRecords.stream(folder, EventRecord.self) { if let c = $0.payload.cell, wanted.contains(c) { events.append($0) } }
-        try RunRecords.stream(folder, AttemptRecord.self) { if wanted.contains($0.payload.cell) { attemptRecords.append($0) } }
-        try RunRecords.stream(folder, GradeRecord.self) { if wanted.contains($0.payload.cell) { grades.append($0) } }
+        let extent = try folder.reading { extent in
+            try RunRecords.stream(folder, EventRecord.self, extent) { if let c = $0.payload.cell, wanted.contains(c) { events.append($0) } }
+            try RunRecords.stream(folder, AttemptRecord.self, extent) { if wanted.contains($0.payload.cell) { attemptRecords.append($0) } }
+            try RunRecords.stream(folder, GradeRecord.self, extent) { if wanted.contains($0.payload.cell) { grades.append($0) } }
+            return extent
+        }
         guard !planned.isEmpty else { throw RunError.notFound("cell with model '\(model)', item '\(item)'\(sample.map { ", sample \($0)" } ?? "") in run \(folder.id)") }
-        var out = "run \(folder.id)\nmanifest sha256 \(header.manifestHash)  (manifest.json; source manifest.yaml sha256 \(header.manifestSourceHash))\n"
+        var out = "run \(folder.id)\(extent.live ? " (live: \(extent.summary))" : "")\nmanifest sha256 \(header.manifestHash)  (manifest.json; source manifest.yaml sha256 \(header.manifestSourceHash))\n"
         out += "run fingerprint \(header.fingerprint)  plan \(header.planHash)  registry \(header.registryHash)\n"
         for p in planned.sorted(by: { $0.cell.sample < $1.cell.sample }) {
             let cell = p.cell
@@ -31,7 +34,7 @@ public enum CellAudit {
                 out += "attempt \(r.attempt) (attempts.jsonl:\(a.seq)): \(r.status.rawValue)\(r.recovered == true ? " (recovered on resume)" : "")\n"
                 out += "  seed \(r.seed)  provider \(r.provider.rawValue) \(r.baseURL)  model \(r.model) → served by \(r.modelUsed ?? "-") via \(r.providerUsed ?? "-")\n"
                 out += "  request sha256 \(r.request)\n  prompt sha256 \(r.prompt)  template sha256 \(r.template)\n"
-                out += "  cost $\(r.costUSD) (\(r.costSource))  tokens \(r.tokens.map { "\($0.input) in / \($0.output) out" } ?? "not reported")  latency \(r.latencyMs) ms  at \(r.at)\n"
+                out += "  cost $\(r.costUSD) (\(r.costSource))  tokens \(r.tokens.map { "\($0.input) in / \($0.output) out" } ?? "not reported")  latency \(r.latencyMs.map { "\($0) ms" } ?? "not recorded")  at \(r.at)\n"
                 if let origin = r.cacheOrigin { out += "  served from cache; paid by \(origin)\n" }
                 if let f = r.failure { out += "  failure: \(f)\n" }
                 if let entry = try cache.lookup(r.request) {

@@ -1,14 +1,48 @@
 import Foundation
 
-/// Re-checks a run end to end: every seal and chain, every frozen file against the header, every
-/// cached request and body against its hash, every cache row against its row hash, every grade
-/// against its attempt (by grading the stored answer again).
+/// What `verify` found, and how far it looked.
+public struct VerifyReport: Sendable {
+    /// Problems, the first bad record first; empty when the run is sound.
+    public let problems: [String]
+    /// What was checked: every record, or the anchored prefix of a live run.
+    public let extent: String
+    /// The run digest of what was checked (`RunDigest`), nil when the header is unreadable.
+    public let digest: String?
+    /// Facts worth knowing that are not problems, e.g. records a crash left after the last anchor.
+    public let notes: [String]
+}
+
+/// Re-checks a run end to end: every seal and chain, every stream against its anchors, every frozen file
+/// against the header, every cached request and body against its hash, every cache row against its row
+/// hash and the index against its table, every grade against its attempt (by grading the stored answer again).
 public enum Verifier {
-    /// Problems found, the first bad record first; empty when the run is sound.
-    public static func verify(_ folder: RunFolder, cache: ResponseCache) throws -> [String] {
-        var problems: [String] = []
-        let header: RunHeader
-        do { header = try folder.readHeader() } catch { return ["header.json: \(error)"] }
+    /// Checks a consistent view of the run (see `RunFolder.reading`), with the cache the run recorded
+    /// unless one is given.
+    public static func verify(_ folder: RunFolder, cache given: ResponseCache? = nil) throws -> VerifyReport {
+        let sealed: (header: RunHeader, seal: String)
+        do { sealed = try folder.readSealedHeader() } catch {
+            return VerifyReport(problems: ["header.json: \(error)"], extent: "nothing (no readable header)", digest: nil, notes: [])
+        }
+        do {
+            return try folder.reading { extent in
+                let cache: ResponseCache
+                if let given { cache = given } else {
+                    do { cache = try ResponseCache(root: folder.cacheURL(extent), readOnly: true) } catch {
+                        return VerifyReport(problems: ["cannot open the run's cache: \(error)"], extent: extent.summary, digest: nil, notes: [])
+                    }
+                }
+                return check(folder, sealed: sealed, cache: cache, extent: extent)
+            }
+        } catch {
+            return VerifyReport(problems: ["\(error)"], extent: "nothing past sessions.jsonl", digest: nil, notes: [])
+        }
+    }
+
+    private static func check(_ folder: RunFolder, sealed: (header: RunHeader, seal: String), cache: ResponseCache, extent: ReadExtent) -> VerifyReport {
+        var problems: [String] = extent.anchors.problems
+        var notes: [String] = []
+        var heads: [StreamHead] = []
+        let header = sealed.header
 
         func checkFile(_ url: URL, _ expected: String, _ what: String) {
             guard let data = FileManager.default.contents(atPath: url.path) else { problems.append("\(url.lastPathComponent): missing"); return }
@@ -43,9 +77,22 @@ public enum Verifier {
             }
             batch.removeAll(keepingCapacity: true)
         }
+        /// Reads one stream as far as the extent reaches; a cut or torn end is a problem, not a stop.
+        func read<R: StreamRecord>(_ type: R.Type, each: (Stamped<R>) throws -> Void) throws {
+            let url = folder.stream(type)
+            guard FileManager.default.fileExists(atPath: url.path) else { problems.append("\(url.lastPathComponent): missing"); return }
+            let tail = try StreamReader.records(url, type, limit: extent.limit(R.stream), anchored: extent.anchors.heads[R.stream] ?? [:], each: each)
+            if let torn = tail.torn { problems.append("\(RunError.torn(file: url.lastPathComponent, offset: torn.offset, length: torn.bytes.count))") }
+            do { try extent.checkLength(R.stream, tail) } catch { problems.append("\(error)") }
+            heads.append(StreamHead(stream: R.stream, count: tail.count, head: tail.lastHash))
+            if !extent.live, R.stream != SessionRecord.stream, let last = extent.anchors.last,
+               let anchored = last.heads.first(where: { $0.stream == R.stream }), tail.count > anchored.count {
+                notes.append("\(url.lastPathComponent): \(tail.count - anchored.count) records after the last anchor (sessions.jsonl:\(last.seq)), from a process that stopped before its next group commit; the next resume anchors them")
+            }
+        }
         do {
-            try RunRecords.stream(folder, EventRecord.self) { try state.apply($0.payload, line: $0.seq) }
-            try RunRecords.stream(folder, AttemptRecord.self) { a in
+            try read(EventRecord.self) { try state.apply($0.payload, line: $0.seq) }
+            try read(AttemptRecord.self) { a in
                 let r = a.payload
                 if attempts[r.attempt] != nil { problems.append("attempts.jsonl:\(a.seq) (\(r.attempt)): attempt id appears twice") }
                 attempts[r.attempt] = Seen(cell: r.cell, failed: r.status == .failed)
@@ -57,11 +104,11 @@ public enum Verifier {
                 if batch.count >= 2000 { try checkBatch() }
             }
             try checkBatch()
-            try RunRecords.stream(folder, SessionRecord.self) { s in
+            try read(SessionRecord.self) { s in
                 guard let torn = s.payload.torn else { return }
                 checkFile(folder.quarantine.appendingPathComponent(torn.quarantine), torn.sha256, "torn-line hash (sessions.jsonl:\(s.seq))")
             }
-            try RunRecords.stream(folder, GradeRecord.self) { g in
+            try read(GradeRecord.self) { g in
                 let r = g.payload
                 let place = "grades.jsonl:\(g.seq) (\(r.cell))"
                 graded.insert(r.attempt)
@@ -79,7 +126,9 @@ public enum Verifier {
                     problems.append("\(place): regrading the stored answer gives \(again.verdict.rawValue) ('\(again.extracted ?? "")'), the record says \(r.verdict.rawValue) ('\(r.extracted ?? "")')")
                 }
             }
-        } catch { return problems + ["\(error)"] }
+        } catch {
+            return VerifyReport(problems: problems + ["\(error)"], extent: extent.summary, digest: nil, notes: notes)
+        }
 
         let attempted = Set(attempts.values.map(\.cell))
         for (cell, last) in lastAttempt.sorted(by: { $0.value.seq < $1.value.seq })
@@ -89,7 +138,8 @@ public enum Verifier {
         for (cell, phase) in state.phases where phase >= .verifying && !attempted.contains(cell) {
             problems.append("events.jsonl: cell \(cell) reached \(phase.rawValue.uppercased()) with no attempt on record")
         }
-        if let structural = cache.structuralProblem() { problems.append("cache index.sqlite: \(structural)") }
-        return problems
+        problems += cache.structuralProblems().map { "cache index.sqlite: \($0)" }
+        problems += cache.packProblems().map { "cache packs/\($0)" }
+        return VerifyReport(problems: problems, extent: extent.summary, digest: RunDigest.compute(headerSeal: sealed.seal, heads: heads), notes: notes)
     }
 }

@@ -23,7 +23,7 @@ public struct CacheEntry: Sendable, Equatable {
         public let tokens: TokenUsage?
         public let costUSD: USD
         public let costSource: String
-        public let latencyMs: Int
+        public let latencyMs: Int?
         public let at: String
         enum CodingKeys: String, CodingKey {
             case tokens, at
@@ -51,6 +51,10 @@ public enum CacheError: Error, CustomStringConvertible {
     case missingFile(String)
     case corruptFile(path: String, expected: String, actual: String)
     case corruptRow(requestKey: String)
+    /// A stored value that does not parse, naming the row.
+    case corruptValue(requestKey: String, column: String, reason: String)
+    /// The cache folder cannot be made or opened.
+    case unusable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -58,6 +62,8 @@ public enum CacheError: Error, CustomStringConvertible {
         case let .missingFile(path): "cache file missing: \(path)"
         case let .corruptFile(path, expected, actual): "cache file \(path) hashes to \(actual.prefix(12))…, expected \(expected.prefix(12))…"
         case let .corruptRow(key): "cache index row for request \(key.prefix(12))… does not match its row hash"
+        case let .corruptValue(key, column, reason): "cache index row for request \(key.prefix(12))…: column \(column) does not parse (\(reason))"
+        case let .unusable(path, reason): "cannot use \(path) as the response cache: \(reason)"
         }
     }
 }
@@ -74,16 +80,27 @@ public enum CacheError: Error, CustomStringConvertible {
 /// the end of a pack are never read.
 public final class ResponseCache: Sendable {
     public let root: URL
-    private let db: DatabaseQueue
-    private let pack: PackWriter
+    let db: DatabaseQueue
+    let pack: PackWriter
     /// Packs roll over at this size.
     static let packLimit: off_t = 1 << 30
 
-    /// Opens (creating if needed) the cache at `root`.
-    public init(root: URL) throws {
+    /// Opens the cache at `root`, creating it unless `readOnly` (then a missing cache is an error).
+    public init(root: URL, readOnly: Bool = false) throws {
         self.root = root
+        let index = root.appendingPathComponent("index.sqlite")
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: root.path, isDirectory: &isDir), !isDir.boolValue {
+            throw CacheError.unusable(path: root.path, reason: "it is a file, not a folder")
+        }
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: index.path) else { throw CacheError.missingFile(index.path) }
+        } else {
+            do { try FileManager.default.createDirectory(at: root.appendingPathComponent("packs"), withIntermediateDirectories: true) } catch {
+                throw CacheError.unusable(path: root.path, reason: SystemError.words(error))
+            }
+        }
         do {
-            try FileManager.default.createDirectory(at: root.appendingPathComponent("packs"), withIntermediateDirectories: true)
             var config = Configuration()
             config.busyMode = .timeout(30)
             config.journalMode = .wal
@@ -91,31 +108,39 @@ public final class ResponseCache: Sendable {
             // readers re-read pages after every write: ~30 preads a cell). Durability comes from the
             // journal's group commit, so commits need not fsync (synchronous = NORMAL).
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            db = try DatabaseQueue(path: root.appendingPathComponent("index.sqlite").path, configuration: config)
-            try db.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS bodies (
-                      hash TEXT PRIMARY KEY NOT NULL,
-                      pack INTEGER NOT NULL,
-                      offset INTEGER NOT NULL,
-                      length INTEGER NOT NULL
-                    ) WITHOUT ROWID;
-                    CREATE TABLE IF NOT EXISTS responses (
-                      id INTEGER PRIMARY KEY,
-                      request_key TEXT NOT NULL UNIQUE,
-                      request BLOB NOT NULL,
-                      response_hash TEXT NOT NULL REFERENCES bodies(hash),
-                      answer_text TEXT NOT NULL,
-                      origin_run TEXT NOT NULL,
-                      origin_attempt TEXT NOT NULL,
-                      metering TEXT NOT NULL,
-                      row_hash TEXT NOT NULL
-                    )
-                    """)
-            }
-        } catch let e as DatabaseError { throw CacheError.database("\(root.path)/index.sqlite: \(e.message ?? "\(e)")") }
+            db = try DatabaseQueue(path: index.path, configuration: config)
+            try db.write { db in try db.execute(sql: Self.schema) }
+        } catch let e as DatabaseError { throw CacheError.unusable(path: index.path, reason: e.message ?? "\(e)") }
         pack = PackWriter(dir: root.appendingPathComponent("packs"))
     }
+
+    /// Every table of the index. `claims` holds requests a process is paying for right now (see `claim`).
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS bodies (
+          hash TEXT PRIMARY KEY NOT NULL,
+          pack INTEGER NOT NULL,
+          offset INTEGER NOT NULL,
+          length INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS responses (
+          id INTEGER PRIMARY KEY,
+          request_key TEXT NOT NULL UNIQUE,
+          request BLOB NOT NULL,
+          response_hash TEXT NOT NULL REFERENCES bodies(hash),
+          answer_text TEXT NOT NULL,
+          origin_run TEXT NOT NULL,
+          origin_attempt TEXT NOT NULL,
+          metering TEXT NOT NULL,
+          row_hash TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS claims (
+          request_key TEXT PRIMARY KEY NOT NULL,
+          owner TEXT NOT NULL,
+          host TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          expires REAL NOT NULL
+        ) WITHOUT ROWID;
+        """
 
     /// The file of a pack number.
     public func packURL(_ number: Int) -> URL { root.appendingPathComponent(String(format: "packs/%06d.pack", number)) }
@@ -153,9 +178,12 @@ public final class ResponseCache: Sendable {
         return data
     }
 
-    private static func entry(_ row: Row) throws -> CacheEntry {
+    static func entry(_ row: Row) throws -> CacheEntry {
         let meteringJSON: String = row["metering"]
-        let metering = try CanonicalJSON.decode(CacheEntry.Metering.self, from: meteringJSON.utf8)
+        let metering: CacheEntry.Metering
+        do { metering = try CanonicalJSON.decode(CacheEntry.Metering.self, from: meteringJSON.utf8) } catch {
+            throw CacheError.corruptValue(requestKey: row["request_key"], column: "metering", reason: "\(error)")
+        }
         return CacheEntry(requestKey: row["request_key"], responseHash: row["response_hash"], answerText: row["answer_text"],
                           originRun: row["origin_run"], originAttempt: row["origin_attempt"], metering: metering, rowHash: row["row_hash"])
     }
@@ -191,15 +219,27 @@ public final class ResponseCache: Sendable {
         do {
             return try db.write { db in
                 let known = try db.cachedStatement(sql: "SELECT 1 FROM bodies WHERE hash = ?")
-                var newBodies: [(body: Data, hash: String)] = []
+                // Each new body, then each response's own entry, in one write, before any row is committed.
+                var chunks: [Data] = []
+                var newBodies: [(hash: String, length: Int, chunk: Int)] = []
                 var seen = Set<String>()
                 for (p, e) in zip(payments, fresh) where seen.insert(e.responseHash).inserted {
-                    if try Bool.fetchOne(known, arguments: [e.responseHash]) != true { newBodies.append((p.body, e.responseHash)) }
+                    if try Bool.fetchOne(known, arguments: [e.responseHash]) != true {
+                        newBodies.append((e.responseHash, p.body.count, chunks.count))
+                        chunks.append(PackEntry.body(p.body, hash: e.responseHash))
+                    }
                 }
-                let locations = try pack.append(newBodies, limit: Self.packLimit)
+                for (i, (p, e)) in zip(payments, fresh).enumerated() {
+                    let packed = PackedResponse(requestKey: e.requestKey, request: String(decoding: p.request, as: UTF8.self), responseHash: e.responseHash,
+                                                answerText: e.answerText, originRun: e.originRun, originAttempt: e.originAttempt,
+                                                metering: meteringJSON[i], rowHash: e.rowHash)
+                    chunks.append(PackEntry.response(try CanonicalJSON.encode(packed), key: e.requestKey))
+                }
+                let locations = try pack.append(chunks, limit: Self.packLimit)
                 let insertBody = try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, pack, offset, length) VALUES (?, ?, ?, ?)")
-                for (b, location) in zip(newBodies, locations) {
-                    try insertBody.execute(arguments: [b.hash, location.pack, location.offset, b.body.count])
+                for b in newBodies {
+                    let location = locations[b.chunk]
+                    try insertBody.execute(arguments: [b.hash, location.pack, location.offset, b.length])
                 }
                 let insert = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO responses (request_key, request, response_hash, answer_text, origin_run, origin_attempt, metering, row_hash)
@@ -216,6 +256,7 @@ public final class ResponseCache: Sendable {
                     }
                     kept.append(try Self.entry(row))
                 }
+                if Faults.killBeforeCommit() { kill(getpid(), SIGKILL) }
                 return kept
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
@@ -279,39 +320,11 @@ public final class ResponseCache: Sendable {
         (try request(entry.requestKey), try body(entry.responseHash))
     }
 
-    /// SQLite's own structural check of the index file, then every value's storage class; nil when sound.
-    ///
-    /// The storage-class check catches a value rewritten with the same bytes but another type (a request
-    /// BLOB turned TEXT), which neither the row hash (it hashes bytes) nor `quick_check` would notice.
-    public func structuralProblem() -> String? {
-        do {
-            return try db.read { db in
-                let result = try String.fetchAll(db, sql: "PRAGMA quick_check")
-                guard result == ["ok"] else { return result.joined(separator: "; ") }
-                if let key = try String.fetchOne(db, sql: """
-                    SELECT quote(request_key) FROM responses
-                    WHERE typeof(request_key) != 'text' OR typeof(request) != 'blob' OR typeof(response_hash) != 'text'
-                       OR typeof(answer_text) != 'text' OR typeof(origin_run) != 'text' OR typeof(origin_attempt) != 'text'
-                       OR typeof(metering) != 'text' OR typeof(row_hash) != 'text'
-                    ORDER BY id LIMIT 1
-                    """) {
-                    return "responses row for request \(key.prefix(14))… holds a value of another type than its column's"
-                }
-                if let hash = try String.fetchOne(db, sql: """
-                    SELECT quote(hash) FROM bodies
-                    WHERE typeof(hash) != 'text' OR typeof(pack) != 'integer' OR typeof(offset) != 'integer' OR typeof(length) != 'integer'
-                    LIMIT 1
-                    """) {
-                    return "bodies row for \(hash.prefix(14))… holds a value of another type than its column's"
-                }
-                return nil
-            }
-        } catch { return "\(error)" }
-    }
-
     /// Flushes the index and files to stable storage (group commit, before the records that cite them).
-    public func sync() {
-        pack.sync()
-        _ = try? db.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    public func sync() throws {
+        try pack.sync()
+        do { _ = try db.writeWithoutTransaction { db in try db.checkpoint(.passive) } } catch {
+            throw CacheError.database("\(root.path)/index.sqlite: checkpoint failed: \(error)")
+        }
     }
 }

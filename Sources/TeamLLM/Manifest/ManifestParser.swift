@@ -14,13 +14,16 @@ extension Manifest {
     static let fields = ["name", "preregistration", "benchmarks", "models", "sampling", "seed", "providers",
                          "concurrency", "budget_usd", "cache"]
 
+    /// A byte a manifest name or run id may hold: lowercase letters, digits, '-', '_' and '.'.
+    static func isNameByte(_ b: UInt8) -> Bool { (97...122).contains(b) || (48...57).contains(b) || b == 45 || b == 95 || b == 46 }
+
     static func parse(_ root: YAMLValue, registry: Registry) throws -> Manifest {
         let m = try root.mapping(allowed: fields)
         let nameValue = try m.required("name")
         let name = try nameValue.string()
-        guard name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 95 || $0 == 46 }),
-              name.count <= 64 else {
-            throw nameValue.error("expected lowercase letters, digits, '-', '_' or '.' (at most 64), found '\(name)'")
+        guard let first = name.utf8.first, (97...122).contains(first) || (48...57).contains(first),
+              name.utf8.allSatisfy(isNameByte), name.count <= 64 else {
+            throw nameValue.error("expected lowercase letters, digits, '-', '_' or '.', starting with a letter or digit (at most 64), found '\(name)'")
         }
 
         let benchmarks = try m.required("benchmarks").list().map { v in
@@ -33,8 +36,11 @@ extension Manifest {
             guard GraderCatalog.grader(named: entry.grader) != nil else {
                 throw refValue.error("benchmark '\(ref)' is graded by '\(entry.grader)', which this version does not have; available: \(GraderCatalog.names.joined(separator: ", "))")
             }
+            let subsetValue = b.optional("subset")
+            let subset = try subsetValue?.list().map { try $0.string() }
+            if let subsetValue, let subset { try rejectDuplicates(subset, in: subsetValue, what: "item") }
             return BenchmarkSelection(ref: ref, limit: try b.optional("limit")?.int(in: 1...10_000_000),
-                                      subset: try b.optional("subset")?.list().map { try $0.string() },
+                                      subset: subset,
                                       shuffleSeed: try b.optional("shuffle_seed")?.int(in: 0...Int.max) ?? 0)
         }
         guard !benchmarks.isEmpty else { throw try m.required("benchmarks").error("expected at least one benchmark") }

@@ -61,6 +61,10 @@ public struct MatrixSummary: Sendable {
             let acc = l.accuracy.map { String(format: "%.4f", $0) } ?? "-"
             out += "\(l.benchmark.padding(toLength: 10, withPad: " ", startingAt: 0)) \(l.model.padding(toLength: 30, withPad: " ", startingAt: 0)) \(String(format: "%7d  %9d  %7d  %8@", l.correct, l.incorrect, l.missing, acc))\n"
         }
+        if group.isEmpty {
+            out += "no all-wrong rate: every model of the run is simulated, and simulated models are left out by default; name models with --group\n"
+            return out
+        }
         for a in allWrong {
             let rate = a.items == 0 ? "-" : String(format: "%.4f", Double(a.allWrong) / Double(a.items))
             out += "\(a.benchmark): every one of [\(group.joined(separator: ", "))] wrong on \(a.allWrong) of \(a.items) items (rate \(rate))\n"

@@ -47,7 +47,8 @@ public struct ProviderResponse: Sendable {
     public let costSource: String
     public let modelUsed: String
     public let providerUsed: String
-    public let latencyMs: Int
+    /// Wall time of the call; nil when the provider measures none (a replay).
+    public let latencyMs: Int?
 }
 
 /// The seam every model source plugs into: replay, simulated, and (next) OpenRouter over HTTP.

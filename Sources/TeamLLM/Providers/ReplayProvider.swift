@@ -79,7 +79,7 @@ public struct ReplayProvider: Provider {
                 recording: recording.id, sha256: sha256, line: line, key: key, publisherIsCorrect: label)))
         } catch { throw AttemptFailure(kind: "internal", message: "cannot encode replay body: \(error)") }
         return ProviderResponse(body: data, answerText: solution, usage: nil, cost: .zero, costSource: "recorded",
-                                modelUsed: request.model, providerUsed: "replay:\(recording.id)", latencyMs: 0)
+                                modelUsed: request.model, providerUsed: "replay:\(recording.id)", latencyMs: nil)
     }
 
 }

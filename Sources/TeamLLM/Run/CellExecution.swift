@@ -30,6 +30,8 @@ struct CellContext: Sendable {
     let cache: ResponseCache
     let journal: RunJournal
     let runID: String
+    /// This process, as the holder of cache claims on the requests it pays for.
+    let claimOwner: ClaimOwner
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
@@ -52,41 +54,51 @@ struct CellContext: Sendable {
     /// own); the cache is asked once; the misses are called, at most `concurrency` at a time, and stored
     /// in one transaction; then attempts, grades and transitions are encoded on every core and appended
     /// with one write per stream. A cell whose call was cancelled stays EXECUTING for the next resume.
+    ///
+    /// A cell past EXECUTING whose attempt or grade line a crash tore (it went to quarantine) is brought to
+    /// a verifiable state by appending what is missing, never by stepping back: its attempt is recorded
+    /// again (from the cache entry its call left, so nothing is paid twice) and its answer graded.
     func run(_ batch: [PlannedCell], concurrency: Int) async throws {
         let snapshots = await journal.snapshots(batch.map(\.id))
         var started: [Encoded<EventRecord>] = []
-        var executing: [(index: Int, state: Executing)] = []
-        var verifying: [(index: Int, state: Verifying)] = []
+        var walks: [(index: Int, walk: Walk)] = []
         for (i, snapshot) in snapshots.enumerated() {
             switch Progress.resume(at: snapshot.phase) {
             case let .pending(p):
                 let (e, t) = p.start()
                 started.append(try Self.event(t, batch[i].id))
-                executing.append((i, e))
-            case let .executing(e): executing.append((i, e))
-            case let .verifying(v): verifying.append((i, v))
-            case .completed: break
+                walks.append((i, .executing(e)))
+            case let .executing(e): walks.append((i, .executing(e)))
+            case let .verifying(v): walks.append((i, .verifying(v)))
+            case .completed: if snapshot.needsRepair { walks.append((i, .completed)) }
             }
         }
-        try await journal.record(started)
+        try await journal.recordStarted(started)
 
         // An attempt recorded before an interruption stands; only cells without one make one.
-        let needing = executing.map(\.index).filter { snapshots[$0].last == nil }
-        let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase == .executing },
+        let needing = walks.map(\.index).filter { snapshots[$0].last == nil }
+        let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase >= .executing },
                                           concurrency: concurrency)
         let fresh = Dictionary(uniqueKeysWithValues: zip(needing, made).compactMap { i, m in m.map { (i, $0) } })
+        // A re-recorded attempt (its line was torn) may have kept its grade: that grade stands.
+        let alreadyGraded = await journal.graded(fresh.values.map(\.record.attempt))
         var steps: [Step] = []
         var cancelled = false
-        for (i, e) in executing {
+        for (i, walk) in walks {
             let new = fresh[i]
             if snapshots[i].last == nil && new == nil { cancelled = true; continue }
-            let (v, t) = e.executed()
-            steps.append(Step(cell: batch[i], attempt: new?.record, answer: new?.answer,
-                              last: new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) } ?? snapshots[i].last,
-                              executed: t, verifying: v, graded: new == nil && snapshots[i].graded))
-        }
-        for (i, v) in verifying {
-            steps.append(Step(cell: batch[i], attempt: nil, answer: nil, last: snapshots[i].last, executed: nil, verifying: v, graded: snapshots[i].graded))
+            let last = new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) } ?? snapshots[i].last
+            let graded = new.map { alreadyGraded.contains($0.record.attempt) } ?? snapshots[i].graded
+            let (executed, completing): (Transition?, Transition?)
+            switch walk {
+            case let .executing(e):
+                let (v, t) = e.executed()
+                (executed, completing) = (t, v.verified())
+            case let .verifying(v): (executed, completing) = (nil, v.verified())
+            case .completed: (executed, completing) = (nil, nil)
+            }
+            steps.append(Step(cell: batch[i], attempt: new?.record, answer: new?.answer, last: last, executed: executed,
+                              completing: completing, graded: graded))
         }
         // Answers of attempts recorded by an earlier process are read back from the cache.
         let answers = try cache.entries(steps.compactMap { s in
@@ -103,13 +115,21 @@ struct CellContext: Sendable {
                 if let a = f.attempt { records.attempts.append(a) }
                 if let e = f.executed { records.executed.append(e) }
                 if let g = f.grade { records.grades.append(g) }
-                records.completed.append(f.completed)
+                if let c = f.completed { records.completed.append(c) }
             case let .failure(error): firstError = firstError ?? error
             }
         }
         try await journal.record(records)
         if let firstError { throw firstError }
         if cancelled { throw CancellationError() }
+    }
+
+    /// The typestate a cell continues from in this batch.
+    private enum Walk: Sendable {
+        case executing(Executing)
+        case verifying(Verifying)
+        /// COMPLETED already; only a missing attempt or grade is appended.
+        case completed
     }
 
     /// A cell between its attempt and COMPLETED.
@@ -121,7 +141,8 @@ struct CellContext: Sendable {
         /// The cell's final attempt (this batch's or one on record).
         let last: LiveState.AttemptSummary?
         let executed: Transition?
-        let verifying: Verifying
+        /// VERIFYING → COMPLETED, unless the cell is COMPLETED already.
+        let completing: Transition?
         let graded: Bool
     }
 
@@ -130,13 +151,13 @@ struct CellContext: Sendable {
         let attempt: Encoded<AttemptRecord>?
         let executed: Encoded<EventRecord>?
         let grade: Encoded<GradeRecord>?
-        let completed: Encoded<EventRecord>
+        let completed: Encoded<EventRecord>?
     }
 
     private func finish(_ step: Step, answers: [String: CacheEntry]) throws -> Finished {
         let grade = step.graded ? nil : try grade(step.cell, attempt: step.last, answer: step.answer ?? step.last.flatMap { answers[$0.request]?.answerText })
         return Finished(attempt: try step.attempt.map(Encoded.init), executed: try step.executed.map { try Self.event($0, step.cell.id) },
-                        grade: grade, completed: try Self.event(step.verifying.verified(), step.cell.id))
+                        grade: grade, completed: try step.completing.map { try Self.event($0, step.cell.id) })
     }
 
     private static func event(_ t: Transition, _ cell: CellID) throws -> Encoded<EventRecord> {
@@ -165,7 +186,7 @@ struct CellContext: Sendable {
                 attempt: attemptID, cell: cell.id, n: 1, status: status, request: key, prompt: prompt, template: template,
                 seed: cell.seed, model: cell.id.model, provider: request.provider, baseURL: request.baseURL,
                 modelUsed: metering?.modelUsed, providerUsed: metering?.providerUsed, tokens: metering?.tokens, costUSD: cost,
-                costSource: costSource, latencyMs: status == .cacheHit ? 0 : (metering?.latencyMs ?? 0), response: response,
+                costSource: costSource, latencyMs: status == .cacheHit ? nil : metering?.latencyMs, response: response,
                 cacheOrigin: origin, recovered: recovered, failure: failure, at: metering?.at ?? Clock.now())
         }
     }
@@ -183,25 +204,54 @@ struct CellContext: Sendable {
             let bytes = try request.canonical()
             return Prepared(cell: cell, request: request, bytes: bytes, key: Digest.sha256(bytes), prompt: prompt, template: template)
         }
-        let hits = try cache.entries(prepared.map(\.key))
         var out = [Made?](repeating: nil, count: cells.count)
-        var misses: [Int] = []
-        for (i, p) in prepared.enumerated() {
-            guard let hit = hits[p.key] else { misses.append(i); continue }
-            if wasExecuting[i] && hit.originRun == runID && hit.originAttempt == p.attemptID {
-                // Our own paid call was stored before the process died, but its record was not: write it now.
-                out[i] = Made(record: p.record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
-                                               costSource: hit.metering.costSource, recovered: true), answer: hit.answerText)
-            } else {
-                out[i] = Made(record: p.record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
-                                               origin: "\(hit.originRun)/\(hit.originAttempt)"), answer: hit.answerText)
+        var pending = Array(prepared.indices)
+        var round = 0
+        // Each round: the cache answers what it can; of the rest, paid requests are claimed first (see
+        // `ClaimOwner`), and one another process is paying for right now is waited for, not paid again.
+        while !pending.isEmpty {
+            if round > 0 {
+                guard !Task.isCancelled else { break }
+                try? await Task.sleep(nanoseconds: 200_000_000)
+            }
+            round += 1
+            let hits = try cache.entries(pending.map { prepared[$0].key })
+            var misses: [Int] = []
+            for i in pending {
+                if let hit = hits[prepared[i].key] { out[i] = fromCache(prepared[i], hit, wasExecuting: wasExecuting[i]) } else { misses.append(i) }
+            }
+            let paid = misses.filter { providers[prepared[$0].request.provider]?.callsArePaid == true }
+            let claims = try cache.claim(paid.map { prepared[$0].key }, owner: claimOwner)
+            let toCall = misses.filter { claims[prepared[$0].key].map { $0 == .claimed } ?? true }
+            pending = misses.filter { claims[prepared[$0].key].map { $0 != .claimed } ?? false }
+            do {
+                try await call(toCall, prepared, into: &out, concurrency: concurrency)
+                try cache.release(toCall.map { prepared[$0].key }.filter { claims[$0] == .claimed }, owner: claimOwner)
+            } catch {
+                try? cache.release(toCall.map { prepared[$0].key }.filter { claims[$0] == .claimed }, owner: claimOwner)
+                throw error
             }
         }
+        return out
+    }
 
-        let results = await call(misses.map { prepared[$0] }, concurrency: concurrency)
+    /// An attempt served by the cache: a hit, or (for a cell already EXECUTING before this process) this very
+    /// attempt's own paid response, stored before a crash took its record.
+    private func fromCache(_ p: Prepared, _ hit: CacheEntry, wasExecuting: Bool) -> Made {
+        if wasExecuting && hit.originRun == runID && hit.originAttempt == p.attemptID {
+            return Made(record: p.record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
+                                         costSource: hit.metering.costSource, recovered: true), answer: hit.answerText)
+        }
+        return Made(record: p.record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
+                                     origin: "\(hit.originRun)/\(hit.originAttempt)"), answer: hit.answerText)
+    }
+
+    /// Calls the provider for the cache misses `indices` of `prepared` and stores what comes back.
+    private func call(_ indices: [Int], _ prepared: [Prepared], into out: inout [Made?], concurrency: Int) async throws {
+        let results = await call(indices.map { prepared[$0] }, concurrency: concurrency)
         var unstored: [(index: Int, response: ProviderResponse, metering: CacheEntry.Metering)] = []
         var storeError: (any Error)?
-        for (i, result) in zip(misses, results) {
+        for (i, result) in zip(indices, results) {
             switch result {
             case .cancelled: continue
             case let .failure(failure):
@@ -218,7 +268,6 @@ struct CellContext: Sendable {
         for ((i, r, m), entry) in zip(unstored, kept) { out[i] = made(prepared[i], r, m, entry) }
         // A paid response that could not be stored leaves its cell EXECUTING; the others are kept above.
         if let storeError { throw storeError }
-        return out
     }
 
     private func payment(_ p: Prepared, _ r: ProviderResponse, _ m: CacheEntry.Metering) -> ResponseCache.Payment {

@@ -1,7 +1,7 @@
 import Foundation
 
 extension RunEnvironment {
-    /// The environment of this process: tool version, git commit of the source tree, Swift, OS, CPU.
+    /// The environment of this process: tool version, git commit the binary was built from, Swift, OS, CPU.
     public static func current() -> RunEnvironment {
         var u = utsname()
         uname(&u)
@@ -27,25 +27,8 @@ extension RunEnvironment {
         #endif
     }
 
-    /// The commit of the source tree this binary was built from, read from `.git` without running git.
-    static func gitCommit() -> String {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<8 {
-            let git = dir.appendingPathComponent(".git")
-            if let head = try? String(contentsOf: git.appendingPathComponent("HEAD"), encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines) {
-                guard head.hasPrefix("ref: ") else { return head }
-                let ref = String(head.dropFirst(5))
-                if let sha = try? String(contentsOf: git.appendingPathComponent(ref), encoding: .utf8) {
-                    return sha.trimmingCharacters(in: .whitespacesAndNewlines)
-                }
-                let packed = (try? String(contentsOf: git.appendingPathComponent("packed-refs"), encoding: .utf8)) ?? ""
-                return packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }.map { String($0.prefix(40)) } ?? "unborn"
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return "unknown"
-    }
+    /// The commit of the source tree this binary was built from, fixed at build time (`Plugins/BuildInfo`).
+    static func gitCommit() -> String { BuildInfo.gitCommit }
 }
 
 /// The tool's version.

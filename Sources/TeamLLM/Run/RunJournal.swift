@@ -3,8 +3,10 @@ import Foundation
 /// The single writer of a run's records; also the live state they imply.
 ///
 /// Every append is one `write(2)` of whole sealed lines, so a killed process loses nothing it appended.
-/// Group commit: at most once a second (and at the end), the cache is flushed to stable storage and
-/// then every stream is fsynced, so a durable record never cites a cache entry that is not.
+/// Group commit: at most once a second (and at the end), the cache is flushed to stable storage, then
+/// every stream is fsynced, so a durable record never cites a cache entry that is not; then an anchor
+/// (each stream's length and head seal) is appended to the sessions stream and fsynced, so a stream cut
+/// shorter than what was once durable is caught, and readers of a live run have a consistent prefix.
 actor RunJournal {
     let folder: RunFolder
     private let cache: ResponseCache
@@ -14,6 +16,8 @@ actor RunJournal {
     private let sessions: RecordStream
     private(set) var state: LiveState
     private var lastSync = DispatchTime.now()
+    /// The heads the last anchor recorded.
+    private var anchored: [StreamHead]
     private var reserved: USD = .zero
     let cap: USD
 
@@ -21,7 +25,13 @@ actor RunJournal {
     private(set) var cellsDoneNow = 0
     private(set) var cacheHitsNow = 0
 
-    init(folder: RunFolder, cache: ResponseCache, tails: [String: StreamTail], state: LiveState, cap: USD) throws {
+    /// This process's cache claims, renewed at every group commit.
+    private let claimOwner: ClaimOwner
+
+    init(folder: RunFolder, cache: ResponseCache, tails: [String: StreamTail], state: LiveState, cap: USD, anchored: [StreamHead],
+         claimOwner: ClaimOwner) throws {
+        self.anchored = anchored
+        self.claimOwner = claimOwner
         self.folder = folder
         self.cache = cache
         self.state = state
@@ -40,6 +50,8 @@ actor RunJournal {
         let phase: Phase
         let last: LiveState.AttemptSummary?
         let graded: Bool
+        /// COMPLETED without the attempt or grade it must have (a torn line went to quarantine).
+        var needsRepair: Bool { phase == .completed && (last == nil || (last!.status != .failed && !graded)) }
     }
 
     /// Where each of a batch of cells stands.
@@ -50,6 +62,8 @@ actor RunJournal {
         }
     }
     var spend: USD { state.spend }
+    /// Which of these attempt ids have a grade on record.
+    func graded(_ ids: [String]) -> Set<String> { Set(ids.filter { state.graded.contains($0) }) }
     var sweepPhase: Phase { state.ledger.sweep }
     /// How many planned cells are COMPLETED.
     func completed(of cells: [PlannedCell]) -> Int { cells.reduce(0) { $0 + (state.ledger.phase($1.id) == .completed ? 1 : 0) } }
@@ -64,15 +78,21 @@ actor RunJournal {
         try events.append(transitions)
         for (i, e) in transitions.enumerated() { try state.ledger.apply(e.record, line: first + i) }
         cellsDoneNow += transitions.count { $0.record.to == .completed }
-        syncIfDue()
     }
 
     /// Writes a sweep transition (and syncs: these are rare and mark milestones).
     func recordSweep(_ t: Transition) throws {
         let e = EventRecord(scope: "sweep", cell: nil, from: t.from, to: t.to)
-        try state.ledger.apply(e, line: events.count + 1)
+        try state.ledger.check(e, line: events.count + 1)
         try events.append(e)
-        sync()
+        try state.ledger.apply(e, line: events.count)
+        try sync()
+    }
+
+    /// Writes the PENDING → EXECUTING events of a batch about to make its calls.
+    func recordStarted(_ transitions: [Encoded<EventRecord>]) throws {
+        try record(transitions)
+        try syncIfDue()
     }
 
     /// Writes what a batch of cells did, stream by stream: new attempts, then EXECUTING → VERIFYING, then
@@ -87,6 +107,8 @@ actor RunJournal {
         try grades.append(batch.grades)
         for g in batch.grades { state.add(g.record) }
         try record(batch.completed)
+        // Only here, between batches, do the streams stand where an anchor may be taken.
+        try syncIfDue()
     }
 
     /// Planned cells that are not COMPLETED, or completed with an answer but no grade: the sweep's own check
@@ -104,7 +126,7 @@ actor RunJournal {
 
     func record(_ s: SessionRecord) throws {
         try sessions.append(s)
-        sync()
+        try sync()
     }
 
     /// Reserves what each cell may still cost against the budget, in order, stopping at the first that
@@ -125,15 +147,22 @@ actor RunJournal {
         for r in reservations { reserved = USD(reserved.value - r.value) }
     }
 
-    private func syncIfDue() {
+    private func syncIfDue() throws {
         let now = DispatchTime.now()
-        if now.uptimeNanoseconds - lastSync.uptimeNanoseconds > 1_000_000_000 { sync() }
+        if now.uptimeNanoseconds - lastSync.uptimeNanoseconds > 1_000_000_000 { try sync() }
     }
 
-    /// Group commit: cache first, then the records that cite it.
-    func sync() {
-        cache.sync()
-        for s in [events, attempts, grades, sessions] { s.sync() }
+    /// Group commit: cache first, then the records that cite it, then the anchor that vouches for them.
+    func sync() throws {
+        try cache.sync()
+        try cache.renewClaims(owner: claimOwner)
+        for s in [events, attempts, grades] { s.sync() }
+        let heads = [events, attempts, grades].map { StreamHead(stream: $0.name, count: $0.count, head: $0.lastHash) }
+        if heads != anchored {
+            try sessions.append(SessionRecord.anchor(heads))
+            anchored = heads
+        }
+        sessions.sync()
         lastSync = DispatchTime.now()
     }
 }

@@ -10,27 +10,32 @@ public struct RunRecords: Sendable {
     public let grades: [Stamped<GradeRecord>]
     public let sessions: [Stamped<SessionRecord>]
 
-    /// Reads a run's records; a torn last line is an error here (only a resume may repair it).
+    /// Reads a run's records (a consistent view: see `RunFolder.reading`); a torn last line is an error here.
     public static func read(_ folder: RunFolder) throws -> RunRecords {
-        func load<R: StreamRecord>(_ type: R.Type) throws -> [Stamped<R>] {
-            var out: [Stamped<R>] = []
-            try RunRecords.stream(folder, type) { out.append($0) }
-            return out
+        try folder.reading { extent in
+            func load<R: StreamRecord>(_ type: R.Type) throws -> [Stamped<R>] {
+                var out: [Stamped<R>] = []
+                try RunRecords.stream(folder, type, extent) { out.append($0) }
+                return out
+            }
+            return RunRecords(folder: folder, header: try folder.readHeader(), events: try load(EventRecord.self),
+                              attempts: try load(AttemptRecord.self), grades: try load(GradeRecord.self), sessions: try load(SessionRecord.self))
         }
-        return RunRecords(folder: folder, header: try folder.readHeader(), events: try load(EventRecord.self),
-                          attempts: try load(AttemptRecord.self), grades: try load(GradeRecord.self), sessions: try load(SessionRecord.self))
     }
 }
 
 extension RunRecords {
-    /// Hands over a run's records of one type in order; a torn last line is an error here (only a resume repairs it).
-    public static func stream<R: StreamRecord>(_ folder: RunFolder, _ type: R.Type, each: (Stamped<R>) throws -> Void) throws {
+    /// Hands over a run's records of one type in order, as far as `extent` reaches, checked against every
+    /// anchor; a torn last line is an error here (only a resume repairs it). Returns where the stream ended.
+    @discardableResult
+    public static func stream<R: StreamRecord>(_ folder: RunFolder, _ type: R.Type, _ extent: ReadExtent,
+                                               each: (Stamped<R>) throws -> Void) throws -> StreamTail {
         let url = folder.stream(type)
         guard FileManager.default.fileExists(atPath: url.path) else { throw RunError.notFound("\(url.path)") }
-        let tail = try StreamReader.records(url, type, each: each)
-        if let torn = tail.torn {
-            throw RunError.corrupt("\(url.lastPathComponent): incomplete last line at byte \(torn.offset) (\(torn.bytes.count) bytes); run `teamllm run` on the manifest to resume, which keeps it in quarantine/")
-        }
+        let tail = try StreamReader.records(url, type, limit: extent.limit(R.stream), anchored: extent.anchors.heads[R.stream] ?? [:], each: each)
+        if let torn = tail.torn { throw RunError.torn(file: url.lastPathComponent, offset: torn.offset, length: torn.bytes.count) }
+        try extent.checkLength(R.stream, tail)
+        return tail
     }
 }
 
@@ -102,11 +107,16 @@ public struct RunState: Sendable {
     /// Reads a run's records straight into its state, holding no record arrays; a backward or
     /// skipped transition is rejected naming its record, a torn last line is an error.
     public static func read(_ folder: RunFolder) throws -> RunState {
+        try folder.reading { try read(folder, $0) }
+    }
+
+    /// Reads a run's records as far as `extent` reaches.
+    public static func read(_ folder: RunFolder, _ extent: ReadExtent) throws -> RunState {
         var events = RunState(), attempts = RunState(), grades = RunState()
         try sideBySide([
-            { try RunRecords.stream(folder, EventRecord.self) { try events.apply($0.payload, line: $0.seq) } },
-            { try RunRecords.stream(folder, AttemptRecord.self) { attempts.add($0.payload) } },
-            { try RunRecords.stream(folder, GradeRecord.self) { grades.add($0.payload) } },
+            { try RunRecords.stream(folder, EventRecord.self, extent) { try events.apply($0.payload, line: $0.seq) } },
+            { try RunRecords.stream(folder, AttemptRecord.self, extent) { attempts.add($0.payload) } },
+            { try RunRecords.stream(folder, GradeRecord.self, extent) { grades.add($0.payload) } },
         ])
         var state = attempts
         state.ledger = events.ledger
@@ -148,4 +158,12 @@ struct LiveState: Sendable {
     }
 
     mutating func add(_ g: GradeRecord) { graded.insert(g.attempt) }
+
+    /// True while a cell is not COMPLETED, or is COMPLETED without the attempt or grade it must have
+    /// (a crash tore that line; resume appends it again).
+    func needsWork(_ cell: CellID) -> Bool {
+        guard ledger.phase(cell) == .completed else { return true }
+        guard let last = attempts[cell]?.last else { return true }
+        return last.status != .failed && !graded.contains(last.attempt)
+    }
 }

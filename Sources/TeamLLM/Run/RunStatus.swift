@@ -7,28 +7,39 @@ public struct RunStatus: Sendable {
     public let cells: Int
     public let byPhase: [Phase: Int]
     public let attemptsByStatus: [AttemptStatus: Int]
+    /// `ok` attempts that cost nothing (replays of recorded outputs): called, but not paid for.
+    public let freeCalls: Int
     public let spend: USD
     public let budget: USD
     public let ungradable: Int
+    /// What was read: every record, or a live run's anchored prefix.
+    public let extent: String
 
-    /// Reads a run's status.
+    /// Reads a run's status (a consistent view: see `RunFolder.reading`).
     public static func read(_ folder: RunFolder) throws -> RunStatus {
         let manifest = try folder.manifest()
-        let state = try RunState.read(folder)
+        let (state, extent) = try folder.reading { (try RunState.read(folder, $0), $0) }
         let planned = try folder.plannedCells()
         var byPhase: [Phase: Int] = [:]
         for p in planned { byPhase[state.phase(p.cell), default: 0] += 1 }
         var byStatus: [AttemptStatus: Int] = [:]
-        for a in state.attempts.values.joined() { byStatus[a.status, default: 0] += 1 }
+        var free = 0
+        for a in state.attempts.values.joined() {
+            byStatus[a.status, default: 0] += 1
+            if a.status == .ok && a.costUSD == .zero { free += 1 }
+        }
         return RunStatus(run: folder.id, sweep: state.sweep, cells: planned.count, byPhase: byPhase, attemptsByStatus: byStatus,
-                         spend: state.spend, budget: manifest.budgetUSD,
-                         ungradable: state.grades.values.joined().filter { $0.verdict == .ungradable }.count)
+                         freeCalls: free, spend: state.spend, budget: manifest.budgetUSD,
+                         ungradable: state.grades.values.joined().filter { $0.verdict == .ungradable }.count,
+                         extent: extent.live ? extent.summary : "")
     }
 
     public func render() -> String {
         var s = "run \(run): sweep \(sweep.rawValue.uppercased())\n"
+        if !extent.isEmpty { s += "as of \(extent)\n" }
         s += "cells \(cells): " + Phase.allCases.map { "\($0.rawValue.uppercased()) \(byPhase[$0] ?? 0)" }.joined(separator: ", ") + "\n"
-        s += "attempts: paid \(attemptsByStatus[.ok] ?? 0), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable grades \(ungradable)\n"
+        let called = attemptsByStatus[.ok] ?? 0
+        s += "attempts: paid \(called - freeCalls), free (replayed, $0) \(freeCalls), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable grades \(ungradable)\n"
         s += "spend $\(spend) of budget $\(budget)\n"
         s += "left: \(cells - (byPhase[.completed] ?? 0)) cells\n"
         return s

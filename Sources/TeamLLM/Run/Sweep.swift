@@ -48,9 +48,11 @@ public enum Sweep {
         let manifest = try Manifest.parse(manifestText, file: url.path, registry: registry)
         // The recording and the datasets are the bulk of start-up and independent: read them side by side.
         async let loading = makeProviders(manifest: manifest, registry: registry, dataDir: options.dataDir)
-        let plan = try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir)
+        let plan = try YAMLValue.locating(in: manifestText, file: url.path) { try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir) }
         let providers = try await loading
         let frozen = freeze(plan: plan, registry: registry)
+        // The cache opens before the run folder is made: a cache that cannot be opened leaves nothing behind.
+        let cache = try ResponseCache(root: options.cacheURL(manifest))
         let (folder, isResume) = try prepareFolder(options: options, manifest: manifest, manifestText: manifestText, plan: plan,
                                                    registry: frozen, recordingHashes: providers.recordingHashes)
         let lock = try RunLock(folder)
@@ -61,18 +63,24 @@ public enum Sweep {
             throw RunError.corrupt("run \(folder.id) was planned as \(header.planHash.prefix(12))… but the manifest now plans \(plan.hash.prefix(12))…; datasets or seeds differ")
         }
 
-        let (state, tails, tornNotes) = try loadRecords(folder)
-        let notices = tornNotes.map {
+        let loaded = try loadRecords(folder)
+        let state = loaded.state, tornNotes = loaded.torn
+        var notices = tornNotes.map {
             "\($0.stream).jsonl: incomplete last line at byte \($0.offset) (\($0.length) bytes, left by a crash) moved to quarantine/\($0.quarantine); its work will be redone"
         }
 
-        let cache = try ResponseCache(root: options.cacheURL(manifest))
-        let journal = try RunJournal(folder: folder, cache: cache, tails: tails, state: state, cap: manifest.budgetUSD)
-        let env = RunEnvironment.current()
-        try await journal.record(SessionRecord(kind: isResume ? "resume" : "launch", pid: getpid(), environment: env, at: Clock.now(), torn: nil))
-        for note in tornNotes {
-            try await journal.record(SessionRecord(kind: "torn_line", pid: getpid(), environment: env, at: Clock.now(), torn: note))
+        // Responses a crash left in a pack between its write and its index commit are indexed first, so
+        // that nothing paid for is paid for again (they are recorded as recovered, or found as hits).
+        let recovered = try cache.recoverUnindexed()
+        let claimOwner = ClaimOwner.current(run: folder.id)
+        defer { try? cache.release(owner: claimOwner) }
+        let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: state, cap: manifest.budgetUSD,
+                                     anchored: loaded.anchored, claimOwner: claimOwner)
+        if !recovered.isEmpty {
+            notices.append("cache: \(recovered.count) stored responses a crash left unindexed were indexed again (none is paid for twice)")
         }
+        try await journal.record(SessionRecord.start(isResume ? .resume : .launch, environment: RunEnvironment.current(), cache: cache.root))
+        for note in tornNotes { try await journal.record(SessionRecord.torn(note)) }
 
         var sweep = Progress.resume(at: state.ledger.sweep)
         if case let .pending(p) = sweep {
@@ -82,8 +90,8 @@ public enum Sweep {
         }
 
         let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: providers.byKind), cache: cache,
-                                  journal: journal, runID: folder.id)
-        let todo = plan.cells.filter { state.ledger.phase($0.id) != .completed }
+                                  journal: journal, runID: folder.id, claimOwner: claimOwner)
+        let todo = plan.cells.filter { state.needsWork($0.id) }
         let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
         let stoppedBy = try await execute(todo, context: context, concurrency: manifest.concurrency, stopAfter: options.stopAfter)
         ticker?.cancel()
@@ -97,7 +105,7 @@ public enum Sweep {
                 sweep = .verifying(v)
             }
             if case let .verifying(v) = sweep {
-                await journal.sync()
+                try await journal.sync()
                 let problems = await journal.unfinished(of: plan.cells)
                 guard problems.isEmpty else {
                     throw RunError.corrupt("every cell was run but the sweep does not check out: \(problems.prefix(3).joined(separator: "; "))")
@@ -105,7 +113,7 @@ public enum Sweep {
                 try await journal.recordSweep(v.verified())
             }
         }
-        await journal.sync()
+        try await journal.sync()
         return SweepReport(folder: folder, cells: plan.cells.count, completed: completed, sweepPhase: await journal.sweepPhase,
                            spend: await journal.spend, stoppedBy: stoppedBy, notices: notices)
     }
@@ -113,12 +121,19 @@ public enum Sweep {
     /// The run folder: created (frozen) on first launch, or checked against the manifest and registry on resume.
     private static func prepareFolder(options: RunOptions, manifest: Manifest, manifestText: String, plan: SweepPlan,
                                       registry frozen: FrozenRegistry, recordingHashes: [(String, String)]) throws -> (RunFolder, isResume: Bool) {
+        if let id = options.runID { try RunFolder.checkID(id) }
         let folderURL = options.runsDir.appendingPathComponent(try options.runID ?? manifest.runID())
-        try FileManager.default.createDirectory(at: options.runsDir, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(at: options.runsDir, withIntermediateDirectories: true) } catch {
+            throw RunError.cannotWrite(path: options.runsDir.path, reason: SystemError.words(error))
+        }
         if FileManager.default.fileExists(atPath: folderURL.path) {
             let folder = RunFolder(url: folderURL)
             try checkSameLaunch(folder, manifest: manifest, registry: frozen)
             return (folder, true)
+        }
+        // `--run` continues a run; it never starts one under a name the manifest does not give.
+        if let id = options.runID {
+            throw RunError.notFound("run '\(id)' under \(options.runsDir.path) (--run continues an existing run; to launch this manifest, leave --run out)")
         }
         let datasets = Dictionary(plan.datasets.map { ($0.benchmark.file, $0.sha256) } + recordingHashes, uniquingKeysWith: { a, _ in a })
         let env = RunEnvironment.current()
@@ -140,19 +155,45 @@ public enum Sweep {
         return (folder, false)
     }
 
+    /// What resume reads back: the live state, where each stream ends, torn tails it kept, and the last anchor.
+    struct Loaded {
+        var state: LiveState
+        var tails: [String: StreamTail]
+        var torn: [TornLineNote]
+        var anchored: [StreamHead]
+    }
+
     /// Reads every stream into the live state, keeping no lines; a torn tail goes to quarantine and the chain continues.
-    private static func loadRecords(_ folder: RunFolder) throws -> (LiveState, [String: StreamTail], [TornLineNote]) {
-        // The four streams are independent files: read side by side (each job writes only its own variables),
-        // then combined; torn tails are moved to quarantine only once all four have read cleanly.
-        var events = LiveState(), attempts = LiveState(), grades = LiveState()
+    ///
+    /// Every stream is held to the anchors in sessions.jsonl: a stream shorter than what was once anchored
+    /// is refused (whole records were cut), except for a torn last line, the one thing a crash can leave.
+    private static func loadRecords(_ folder: RunFolder) throws -> Loaded {
+        // Sessions first (small): its anchors are checked while the other three are read side by side
+        // (each job writes only its own variables); torn tails are moved only once all four read cleanly.
+        var anchors = StreamAnchors()
         var named = Set<String>()
-        var e = StreamTail(count: 0, lastHash: SealedLine.genesis), a = e, g = e, s = e
+        let s = try StreamReader.records(folder.stream(SessionRecord.self), SessionRecord.self) {
+            anchors.add($0)
+            if let q = $0.payload.torn?.quarantine { named.insert(q) }
+        }
+        var events = LiveState(), attempts = LiveState(), grades = LiveState()
+        var e = StreamTail(count: 0, lastHash: SealedLine.genesis), a = e, g = e
+        let heads = anchors.heads
         try sideBySide([
-            { e = try StreamReader.records(folder.stream(EventRecord.self), EventRecord.self) { try events.ledger.apply($0.payload, line: $0.seq) } },
-            { a = try StreamReader.records(folder.stream(AttemptRecord.self), AttemptRecord.self) { attempts.add($0.payload) } },
-            { g = try StreamReader.records(folder.stream(GradeRecord.self), GradeRecord.self) { grades.add($0.payload) } },
-            { s = try StreamReader.records(folder.stream(SessionRecord.self), SessionRecord.self) { if let q = $0.payload.torn?.quarantine { named.insert(q) } } },
+            { e = try StreamReader.records(folder.stream(EventRecord.self), EventRecord.self, anchored: heads[EventRecord.stream] ?? [:]) {
+                try events.ledger.apply($0.payload, line: $0.seq) } },
+            { a = try StreamReader.records(folder.stream(AttemptRecord.self), AttemptRecord.self, anchored: heads[AttemptRecord.stream] ?? [:]) {
+                attempts.add($0.payload) } },
+            { g = try StreamReader.records(folder.stream(GradeRecord.self), GradeRecord.self, anchored: heads[GradeRecord.stream] ?? [:]) {
+                grades.add($0.payload) } },
         ])
+        for (stream, tail) in [(EventRecord.stream, e), (AttemptRecord.stream, a), (GradeRecord.stream, g)] {
+            guard let h = anchors.highest(stream), h.count > tail.count else { continue }
+            // The anchored last line may be the one a crash tore (power loss, a damaged sector): it is kept
+            // in quarantine and redone. Anything shorter lost whole records, which resume must not paper over.
+            if tail.torn != nil && h.count == tail.count + 1 { continue }
+            throw RunError.cut(stream: stream, count: tail.count, anchored: h.count, place: h.place)
+        }
         var state = attempts
         state.ledger = events.ledger
         state.graded = grades.graded
@@ -162,7 +203,7 @@ public enum Sweep {
             if let t = tail.torn {
                 let url = folder.url.appendingPathComponent("\(stream).jsonl")
                 let kept = try RecordStream.quarantine(t, of: url, into: folder.quarantine)
-                torn.append(TornLineNote(stream: stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept))
+                torn.append(TornLineNote(stream: stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept, kept: tail.count))
                 tail.torn = nil
             }
             tails[stream] = tail
@@ -173,9 +214,9 @@ public enum Sweep {
             let parts = file.dropLast(5).components(separatedBy: "-at-")
             guard parts.count == 2, let offset = Int(parts[1].split(separator: "-").first ?? ""),
                   let bytes = FileManager.default.contents(atPath: folder.quarantine.appendingPathComponent(file).path) else { continue }
-            torn.append(TornLineNote(stream: parts[0], offset: offset, length: bytes.count, sha256: Digest.sha256(bytes), quarantine: file))
+            torn.append(TornLineNote(stream: parts[0], offset: offset, length: bytes.count, sha256: Digest.sha256(bytes), quarantine: file, kept: nil))
         }
-        return (state, tails, torn)
+        return Loaded(state: state, tails: tails, torn: torn, anchored: anchors.last?.heads ?? [])
     }
 
     /// Cells per batch: large enough that a batch's one SQLite transaction and one write per stream

@@ -29,12 +29,14 @@ public struct SweepPlan: Sendable {
         self.datasets = datasets
         self.models = try manifest.models.map { try registry.model($0.ref) }
         var items: [[Item]] = []
-        for (sel, ds) in zip(manifest.benchmarks, datasets) {
+        for (b, (sel, ds)) in zip(manifest.benchmarks, datasets).enumerated() {
             var chosen = ds.items
             if let subset = sel.subset {
                 let known = Set(ds.items.map(\.id))
-                if let missing = subset.first(where: { !known.contains($0) }) {
-                    throw RegistryError.unknown(kind: "item of \(sel.ref)", ref: missing, known: Array(ds.items.prefix(5).map(\.id)) + ["…"])
+                if let j = subset.firstIndex(where: { !known.contains($0) }) {
+                    // Located by field path; the caller, which has the manifest text, adds file, line and column.
+                    throw ConfigError(file: "", line: 0, column: 0, path: "benchmarks[\(b)].subset[\(j)]",
+                                      message: "the dataset \(ds.benchmark.file) has no item '\(subset[j])' (\(ds.items.count) items, ids such as \(ds.items.prefix(3).map { "'\($0.id)'" }.joined(separator: ", ")))")
                 }
                 let wanted = Set(subset)
                 chosen = chosen.filter { wanted.contains($0.id) }

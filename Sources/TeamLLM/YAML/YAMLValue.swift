@@ -14,9 +14,62 @@ struct YAMLValue {
                 throw ConfigError(file: file, line: 0, column: 0, path: "", message: "the file is empty; expected a mapping")
             }
             return YAMLValue(node: node, file: file, path: "")
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
+            // Yams points at the first key and quotes the whole document; the duplicate is what to fix.
+            let key = duplicates.first ?? "?"
+            let (line, column) = duplicateMark(of: key, after: context.mark, in: text)
+            throw ConfigError(file: file, line: line, column: column, path: "",
+                              message: "key '\(key)' appears twice in one mapping (first at line \(context.mark.line)); each key may appear once")
         } catch let error as YamlError {
             throw ConfigError(file: file, line: Self.line(of: error), column: Self.column(of: error), path: "",
                               message: "not valid YAML: \(Self.summary(of: error))")
+        }
+    }
+
+    /// Where the second `key:` after `first` is: the next line (or, in a flow mapping, the same line) that
+    /// holds the key followed by a colon; `first` itself if none is found.
+    private static func duplicateMark(of key: String, after first: Mark, in text: String) -> (Int, Int) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let patterns = ["\(key):", "\"\(key)\":", "'\(key)':", "\(key) :"]
+        for (i, line) in lines.enumerated() where i + 1 >= first.line {
+            var searchFrom = line.startIndex
+            if i + 1 == first.line {
+                // Skip the first occurrence itself on its own line.
+                let skip = min(line.count, first.column - 1 + key.count)
+                searchFrom = line.index(line.startIndex, offsetBy: skip)
+            }
+            for p in patterns {
+                var from = searchFrom
+                while let r = line[from...].range(of: p) {
+                    // A key starts a line or follows a blank, `{` or `,` (so `shuffle_seed:` is not `seed:`).
+                    let before = r.lowerBound == line.startIndex ? " " : line[line.index(before: r.lowerBound)]
+                    if before == " " || before == "{" || before == "," || before == "-" {
+                        return (i + 1, line.distance(from: line.startIndex, to: r.lowerBound) + 1)
+                    }
+                    from = r.upperBound
+                }
+            }
+        }
+        return (first.line, first.column)
+    }
+
+    /// Runs `body`; a `ConfigError` it throws located only by field path (no file) gets the file, line and
+    /// column of that path in `text`.
+    static func locating<T>(in text: String, file: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as ConfigError where e.file.isEmpty {
+            var node = try? Yams.compose(yaml: text)
+            for part in e.path.split(separator: ".") {
+                var name = Substring(part), indices: [Int] = []
+                while let open = name.lastIndex(of: "["), let i = Int(name[name.index(after: open)...].dropLast()) {
+                    indices.insert(i, at: 0)
+                    name = name[..<open]
+                }
+                if case let .mapping(m)? = node { node = m.first { $0.key.string == String(name) }?.value } else { node = nil }
+                for i in indices {
+                    if case let .sequence(s)? = node, i < s.count { node = s[i] } else { node = nil }
+                }
+            }
+            throw ConfigError(file: file, line: node?.mark?.line ?? 0, column: node?.mark?.column ?? 0, path: e.path, message: e.message)
         }
     }
 
@@ -114,6 +167,9 @@ struct YAMLValue {
 
     /// An integer within `range`.
     func int(in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
+        if case let .scalar(s) = node, s.style != .plain, Int(s.string) != nil {
+            throw error("expected a whole number, found the quoted text \"\(s.string)\"; write it without quotes")
+        }
         guard case let .scalar(s) = node, s.style == .plain, let v = Int(s.string) else { throw error("expected a whole number, found \(found)") }
         guard range.contains(v) else { throw error("expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(v)") }
         return v
@@ -121,6 +177,9 @@ struct YAMLValue {
 
     /// A number within `range`.
     func double(in range: ClosedRange<Double>) throws -> Double {
+        if case let .scalar(s) = node, s.style != .plain, Double(s.string) != nil {
+            throw error("expected a number, found the quoted text \"\(s.string)\"; write it without quotes")
+        }
         guard case let .scalar(s) = node, s.style == .plain, let v = Double(s.string), v.isFinite else { throw error("expected a number, found \(found)") }
         guard range.contains(v) else { throw error("expected a number from \(range.lowerBound) to \(range.upperBound), found \(s.string)") }
         return v
