@@ -89,6 +89,28 @@ struct AnchorTests {
         #expect(cut.problems == [], "a consistent cut leaves no trace inside the folder: \(cut.problems)")
         #expect(cut.digest != nil && cut.digest != digest)
 
+        // An independent reader recomputes the digest from the files, as docs/crash-consistency.md shows.
+        let python = """
+            import hashlib, json, sys
+            run = sys.argv[1]
+            def head(path):
+                lines = open(path, "rb").read().splitlines()
+                return len(lines), (json.loads(lines[-1])["sha256"] if lines else "0" * 64)
+            text = "header %s\\n" % json.loads(open(run + "/header.json", "rb").read())["sha256"]
+            for s in ["events", "attempts", "grades", "sessions"]:
+                text += "%s %d %s\\n" % ((s,) + head(run + "/" + s + ".jsonl"))
+            print(hashlib.sha256(text.encode()).hexdigest())
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", python, folder.url.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let recomputed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        p.waitUntilExit()
+        #expect(recomputed == cut.digest, "python recomputed \(recomputed)")
+
         let cli = try Fixtures.cli(["verify", folder.url.path, "--digest", digest])
         #expect(cli.status == 1 && cli.err.contains("the run digest is \(cut.digest!)"), "\(cli)")
         let ok = try Fixtures.cli(["verify", folder.url.path, "--digest", cut.digest!])

@@ -1,0 +1,67 @@
+import Foundation
+
+extension RunJournal {
+    /// What resume reads back: the live state, where each stream ends, torn tails it kept, and the last anchor.
+    struct Loaded {
+        var state: LiveState
+        var tails: [String: StreamTail]
+        var torn: [TornLineNote]
+        var anchored: [StreamHead]
+    }
+
+    /// Reads every stream into the live state, keeping no lines; a torn tail goes to quarantine and the chain continues.
+    ///
+    /// Every stream is held to the anchors in sessions.jsonl: a stream shorter than what was once anchored
+    /// is refused (whole records were cut), except for a torn last line, the one thing a crash can leave.
+    static func load(_ folder: RunFolder) throws -> Loaded {
+        // Sessions first (small): its anchors are checked while the other three are read side by side
+        // (each job writes only its own variables); torn tails are moved only once all four read cleanly.
+        var anchors = StreamAnchors()
+        var named = Set<String>()
+        let s = try StreamReader.records(folder.stream(SessionRecord.self), SessionRecord.self) {
+            anchors.add($0)
+            if let q = $0.payload.torn?.quarantine { named.insert(q) }
+        }
+        var events = LiveState(), attempts = LiveState(), grades = LiveState()
+        var e = StreamTail(count: 0, lastHash: SealedLine.genesis), a = e, g = e
+        let heads = anchors.heads
+        try sideBySide([
+            { e = try StreamReader.records(folder.stream(EventRecord.self), EventRecord.self, anchored: heads[EventRecord.stream] ?? [:]) {
+                try events.ledger.apply($0.payload, line: $0.seq) } },
+            { a = try StreamReader.records(folder.stream(AttemptRecord.self), AttemptRecord.self, anchored: heads[AttemptRecord.stream] ?? [:]) {
+                attempts.add($0.payload) } },
+            { g = try StreamReader.records(folder.stream(GradeRecord.self), GradeRecord.self, anchored: heads[GradeRecord.stream] ?? [:]) {
+                grades.add($0.payload) } },
+        ])
+        for (stream, tail) in [(EventRecord.stream, e), (AttemptRecord.stream, a), (GradeRecord.stream, g)] {
+            guard let h = anchors.highest(stream), h.count > tail.count else { continue }
+            // The anchored last line may be the one a crash tore (power loss, a damaged sector): it is kept
+            // in quarantine and redone. Anything shorter lost whole records, which resume must not paper over.
+            if tail.torn != nil && h.count == tail.count + 1 { continue }
+            throw RunError.cut(stream: stream, count: tail.count, anchored: h.count, place: h.place)
+        }
+        var state = attempts
+        state.ledger = events.ledger
+        state.graded = grades.graded
+        var tails: [String: StreamTail] = [:]
+        var torn: [TornLineNote] = []
+        for (stream, var tail) in [(EventRecord.stream, e), (AttemptRecord.stream, a), (GradeRecord.stream, g), (SessionRecord.stream, s)] {
+            if let t = tail.torn {
+                let url = folder.url.appendingPathComponent("\(stream).jsonl")
+                let kept = try RecordStream.quarantine(t, of: url, into: folder.quarantine)
+                torn.append(TornLineNote(stream: stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept, kept: tail.count))
+                tail.torn = nil
+            }
+            tails[stream] = tail
+        }
+        // A kill between cutting a torn tail and recording it leaves a kept file no record names: name it now.
+        let kept = (try? FileManager.default.contentsOfDirectory(atPath: folder.quarantine.path)) ?? []
+        for file in kept.sorted() where file.hasSuffix(".torn") && !named.contains(file) && !torn.contains(where: { $0.quarantine == file }) {
+            let parts = file.dropLast(5).components(separatedBy: "-at-")
+            guard parts.count == 2, let offset = Int(parts[1].split(separator: "-").first ?? ""),
+                  let bytes = FileManager.default.contents(atPath: folder.quarantine.appendingPathComponent(file).path) else { continue }
+            torn.append(TornLineNote(stream: parts[0], offset: offset, length: bytes.count, sha256: Digest.sha256(bytes), quarantine: file, kept: nil))
+        }
+        return Loaded(state: state, tails: tails, torn: torn, anchored: anchors.last?.heads ?? [])
+    }
+}
