@@ -98,3 +98,10 @@ let childOut = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(),
 let simCells = childOut.split(separator: " ").first.flatMap { Int($0) } ?? 0
 print("simulated sweep: \(childOut)" + String(format: " cells in %.1f s = %.0f cells/s; peak resident memory %.0f MB (target < 300 MB)",
                                                 t5, Double(simCells) / t5, Double(usage.ru_maxrss) / 1024))
+
+// Every run's start walks the packs for responses a crash left unindexed: its cost on the whole cache
+// (the replay run's and the 100,000-cell sweep's responses), with nothing to recover.
+let bigCache = try ResponseCache(root: work.appendingPathComponent("runs/cache"))
+var recovered: [String] = []
+let t6 = try await seconds { recovered = try bigCache.recoverUnindexed() }
+print(String(format: "pack walk at start-up over %d stored responses (%d recovered): %.3f s", try bigCache.responseCount(), recovered.count, t6))

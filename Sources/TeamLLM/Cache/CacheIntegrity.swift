@@ -59,18 +59,25 @@ extension ResponseCache {
     /// keeping its paying run and attempt (so the resume records that attempt as recovered, not paid again).
     ///
     /// The walk stops at the first incomplete or unreadable entry of a pack (bytes a crash left mid-write).
+    /// It starts where `pack_walked` says every earlier entry is indexed (a store that follows that point
+    /// directly extends it; a walk sets it to where it stopped), so a start reads only entries written since.
     public func recoverUnindexed() throws -> [String] {
         let dir = root.appendingPathComponent("packs")
         let numbers = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
             .compactMap { $0.hasSuffix(".pack") ? Int($0.dropLast(5)) : nil }.sorted()
         var found: [(packed: PackedResponse, body: (pack: Int, offset: Int, length: Int)?)] = []
+        var walkedTo: [(pack: Int, offset: Int)] = []
+        let known: [Int: Int] = (try? db.read { db in
+            Dictionary(try Row.fetchAll(db, sql: "SELECT pack, offset FROM pack_walked").map { ($0["pack"], $0["offset"]) }, uniquingKeysWith: max)
+        }) ?? [:]
         for number in numbers {
             var bodies: [String: (pack: Int, offset: Int, length: Int)] = [:]
             var responses: [(key: String, offset: Int, length: Int)] = []
-            try walk(pack: number) { tag, offset, headerLength, length, hash, _ in
+            let end = try walk(pack: number, from: known[number] ?? 0) { tag, offset, headerLength, length, hash, _ in
                 if tag == PackEntry.bodyTag, let hash { bodies[hash] = (number, offset, length) }
                 if tag == PackEntry.responseTag, let hash { responses.append((hash, offset + headerLength, length)) }
             }
+            walkedTo.append((number, end.offset))
             guard !responses.isEmpty else { continue }
             let unknown = try db.read { db in
                 let statement = try db.cachedStatement(sql: "SELECT 1 FROM responses WHERE request_key = ?")
@@ -82,10 +89,14 @@ extension ResponseCache {
                 found.append((packed, bodies[packed.responseHash]))
             }
         }
-        guard !found.isEmpty else { return [] }
         var recovered: [String] = []
         do {
             try db.write { db in
+                // Everything the walks passed is indexed once this commits (the entries found are inserted below).
+                for (pack, offset) in walkedTo {
+                    try db.execute(sql: "INSERT INTO pack_walked (pack, offset) VALUES (?, ?) ON CONFLICT(pack) DO UPDATE SET offset = max(offset, excluded.offset)",
+                                   arguments: [pack, offset])
+                }
                 let hasBody = try db.cachedStatement(sql: "SELECT 1 FROM bodies WHERE hash = ?")
                 for (r, location) in found {
                     // Only an entry that still proves itself is indexed: request, body and row hash all check out.
@@ -169,17 +180,22 @@ extension ResponseCache {
     /// How a walk of a pack ended.
     enum WalkEnd: Equatable {
         /// At the end of the file.
-        case complete
+        case complete(at: Int)
         /// At a crash's incomplete last entry.
         case incomplete(at: Int)
         /// At bytes that are no entry.
         case broken(at: Int)
+
+        /// Where the walk stopped: every entry before it was read.
+        var offset: Int {
+            switch self { case let .complete(o), let .incomplete(o), let .broken(o): o }
+        }
     }
 
     /// Walks a pack's entries: tag, offset, header length, content length, the body hash (a body) or
     /// request key (a response), and a reader.
     @discardableResult
-    private func walk(pack number: Int,
+    private func walk(pack number: Int, from start: Int = 0,
                       _ each: (String, Int, Int, Int, String?, (Int, Int) throws -> Data) throws -> Void) throws -> WalkEnd {
         let url = packURL(number)
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
@@ -192,7 +208,7 @@ extension ResponseCache {
             guard n == count else { throw CacheError.corruptFile(path: "\(url.lastPathComponent) at byte \(offset)", expected: "\(count) bytes", actual: "\(max(n, 0))") }
             return buffer
         }
-        var offset = 0
+        var offset = start
         while offset < size {
             let head = try read(offset, min(160, size - offset))
             guard let nl = head.firstIndex(of: UInt8(ascii: "\n")) else { return head.count < 160 ? .incomplete(at: offset) : .broken(at: offset) }
@@ -212,6 +228,6 @@ extension ResponseCache {
             try each(tag, offset, headerLength, length, hash, read)
             offset = end
         }
-        return .complete
+        return .complete(at: offset)
     }
 }

@@ -114,7 +114,8 @@ public final class ResponseCache: Sendable {
         pack = PackWriter(dir: root.appendingPathComponent("packs"))
     }
 
-    /// Every table of the index. `claims` holds requests a process is paying for right now (see `claim`).
+    /// Every table of the index. `claims` holds requests a process is paying for right now (see `claim`);
+    /// `pack_walked` says, per pack, below which offset every entry is indexed (see `recoverUnindexed`).
     static let schema = """
         CREATE TABLE IF NOT EXISTS bodies (
           hash TEXT PRIMARY KEY NOT NULL,
@@ -133,6 +134,10 @@ public final class ResponseCache: Sendable {
           metering TEXT NOT NULL,
           row_hash TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS pack_walked (
+          pack INTEGER PRIMARY KEY NOT NULL,
+          offset INTEGER NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS claims (
           request_key TEXT PRIMARY KEY NOT NULL,
           owner TEXT NOT NULL,
@@ -141,6 +146,13 @@ public final class ResponseCache: Sendable {
           expires REAL NOT NULL
         ) WITHOUT ROWID;
         """
+
+    /// How many responses the index holds.
+    public func responseCount() throws -> Int {
+        do { return try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM responses") ?? 0 } } catch let e as DatabaseError {
+            throw CacheError.database(e.message ?? "\(e)")
+        }
+    }
 
     /// The file of a pack number.
     public func packURL(_ number: Int) -> URL { root.appendingPathComponent(String(format: "packs/%06d.pack", number)) }
@@ -236,6 +248,15 @@ public final class ResponseCache: Sendable {
                     chunks.append(PackEntry.response(try CanonicalJSON.encode(packed), key: e.requestKey))
                 }
                 let locations = try pack.append(chunks, limit: Self.packLimit)
+                // Written right after what is already known indexed: this commit extends that prefix. (A store
+                // that lands after another process's uncommitted entry does not, and the next walk reads it.)
+                if let first = locations.first {
+                    let end = first.offset + chunks.reduce(0) { $0 + $1.count }
+                    try db.execute(sql: "UPDATE pack_walked SET offset = ? WHERE pack = ? AND offset = ?", arguments: [end, first.pack, first.offset])
+                    if db.changesCount == 0 && first.offset == 0 {
+                        try db.execute(sql: "INSERT OR IGNORE INTO pack_walked (pack, offset) VALUES (?, ?)", arguments: [first.pack, end])
+                    }
+                }
                 let insertBody = try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, pack, offset, length) VALUES (?, ?, ?, ?)")
                 for b in newBodies {
                     let location = locations[b.chunk]
