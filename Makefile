@@ -7,7 +7,7 @@ SWIFT_TEST_FLAGS ?=
 .PHONY: deps build test demo bench clean
 
 # Installs whichever of the Debian packages the project needs are missing (needs root or sudo), and the
-# jsonschema Python package the schema test uses.
+# Python packages two tests use: jsonschema (the schema test) and rfc8785 (an independent canonical-JSON check).
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -16,6 +16,7 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 	@python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q "jsonschema>=4.18"
+	@python3 -c "import rfc8785" 2>/dev/null || python3 -m pip install -q "rfc8785>=0.1.4"
 
 build: deps
 	swift build

@@ -17,9 +17,10 @@ struct RequestBuilder: Sendable {
         let messages = try template.render(fields)
         let kind = plan.provider(of: cell)
         guard let provider = providers[kind] else { throw RunError.corrupt("no provider for \(kind.rawValue)") }
+        let sampling = plan.manifest.sampling
         let request = ProviderRequest(provider: kind, baseURL: provider.baseURL(for: model), model: model.slug, messages: messages,
-                                      temperature: plan.manifest.sampling.temperature, maxTokens: plan.manifest.sampling.maxTokens,
-                                      seed: cell.seed, sample: cell.id.sample)
+                                      temperature: sampling.temperature, maxTokens: sampling.maxTokens, seed: cell.seed, sample: cell.id.sample,
+                                      topP: sampling.topP, stop: sampling.stop)
         return (request, try CanonicalJSON.hash(messages), template.hash)
     }
 }

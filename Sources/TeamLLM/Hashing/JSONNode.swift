@@ -97,16 +97,22 @@ struct JSONWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    /// Key order: by UTF-8 bytes (compared in place; the generic `lexicographicallyPrecedes` was a visible cost).
+    /// Key order of RFC 8785: by UTF-16 code units. For keys that differ first in an ASCII byte this is
+    /// their UTF-8 byte order, compared in place (the generic `lexicographicallyPrecedes` was a visible
+    /// cost); past a non-ASCII byte, the UTF-16 units decide (a character above U+FFFF, a surrogate pair,
+    /// sorts before U+E000–U+FFFF there, after them in UTF-8).
     static func precedes(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
-        return a.withUTF8 { pa in
+        let ascii: Bool? = a.withUTF8 { pa in
             b.withUTF8 { pb in
                 let n = Swift.min(pa.count, pb.count)
-                for i in 0..<n where pa[i] != pb[i] { return pa[i] < pb[i] }
+                for i in 0..<n where pa[i] != pb[i] {
+                    return pa[i] < 0x80 && pb[i] < 0x80 ? pa[i] < pb[i] : nil
+                }
                 return pa.count < pb.count
             }
         }
+        return ascii ?? a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     mutating func write(string: String) {

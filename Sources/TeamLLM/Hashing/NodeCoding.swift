@@ -30,8 +30,7 @@ struct NodeEncoder: Encoder {
 
     static func number(_ v: Double, _ path: [CodingKey]) throws -> JSONNode {
         guard v.isFinite else { throw EncodingError.invalidValue(v, .init(codingPath: path, debugDescription: "JSON has no \(v)")) }
-        if v == v.rounded(), abs(v) < 1e15 { return .number(String(Int64(v))) }
-        return .number("\(v)")
+        return .number(ECMAScriptNumber.format(v))
     }
 
     /// A leaf for the standard scalar types, nil for anything that encodes itself.

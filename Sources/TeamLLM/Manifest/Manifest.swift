@@ -62,7 +62,11 @@ public struct Sampling: Codable, Equatable, Sendable {
     public var maxTokens: Int
     /// Seeded samples per (benchmark, item, model).
     public var samples: Int
-    enum CodingKeys: String, CodingKey { case temperature, samples, maxTokens = "max_tokens" }
+    /// Nucleus sampling, (0, 1]; absent: the provider's default.
+    public var topP: Double?
+    /// Up to four stop sequences; absent: none.
+    public var stop: [String]?
+    enum CodingKeys: String, CodingKey { case temperature, samples, stop, maxTokens = "max_tokens", topP = "top_p" }
 }
 
 /// Provider-specific settings.

@@ -89,10 +89,17 @@ extension Manifest {
         try rejectDuplicates(models.map(\.ref), in: modelsValue, what: "model")
 
         let sv = try m.required("sampling")
-        let s = try sv.mapping(allowed: ["temperature", "max_tokens", "samples"])
+        let s = try sv.mapping(allowed: ["temperature", "max_tokens", "samples", "top_p", "stop"])
+        let topP = try s.optional("top_p")?.double(in: 0...1)
+        if let topP, topP == 0, let v = s.optional("top_p") { throw v.error("expected a number above 0 and at most 1, found 0") }
+        var stop: [String]?
+        if let v = s.optional("stop") {
+            stop = (try? v.list()) != nil ? try v.list().map { try $0.string() } : [try v.string()]
+            guard let count = stop?.count, (1...4).contains(count) else { throw v.error("expected one to four stop sequences") }
+        }
         let sampling = Sampling(temperature: try s.required("temperature").double(in: 0...2),
                                 maxTokens: try s.required("max_tokens").int(in: 1...1_000_000),
-                                samples: try s.optional("samples")?.int(in: 1...1000) ?? 1)
+                                samples: try s.optional("samples")?.int(in: 1...1000) ?? 1, topP: topP, stop: stop)
 
         return Manifest(name: name, preregistration: try m.required("preregistration").string(), benchmarks: benchmarks,
                         models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...Int.max),

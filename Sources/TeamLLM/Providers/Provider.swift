@@ -14,10 +14,14 @@ public struct ProviderRequest: Codable, Equatable, Sendable {
     public let maxTokens: Int
     public let seed: Int
     public let sample: Int
+    /// Optional fields are left out of the canonical form when absent, so a field added later never
+    /// changes the key of a request that does not use it.
+    public var topP: Double? = nil
+    public var stop: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case provider, model, messages, temperature, seed, sample
-        case baseURL = "base_url", maxTokens = "max_tokens"
+        case provider, model, messages, temperature, seed, sample, stop
+        case baseURL = "base_url", maxTokens = "max_tokens", topP = "top_p"
     }
 
     /// Canonical bytes (stored in the cache as the raw request).
