@@ -8,7 +8,9 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var paths: Paths
     @Flag(help: "No progress output.") var quiet = false
     @Option(help: "Stop scheduling after this many cells (a controlled interruption).") var stopAfter: Int?
-    @Option(name: .customLong("run"), help: "Launch into this existing run id (refused, listing the fields, if its manifest differs).") var runID: String?
+    @Option(name: .customLong("run"), help: "Continue this existing run id (refused, listing the fields, if its manifest differs).") var runID: String?
+    @Option(help: "Budget cap in USD for this session, overriding the manifest's budget_usd (recorded; raising it continues the same run).") var budgetUsd: String?
+    @Option(help: "Provider calls in flight, overriding the manifest's concurrency (recorded).") var concurrency: Int?
 
     func run() async throws {
         let report: SweepReport
@@ -16,6 +18,14 @@ struct Run: AsyncParsableCommand {
             report = try await Sweep.run(manifest: URL(fileURLWithPath: manifest), options: {
                 var o = try paths.options(progress: !quiet, stopAfter: stopAfter)
                 o.runID = runID
+                if let budgetUsd {
+                    guard let b = USD(exactly: budgetUsd) else { throw ValidationError("--budget-usd: expected a non-negative decimal amount such as 12.50, found '\(budgetUsd)'") }
+                    o.budgetUSD = b
+                }
+                if let concurrency {
+                    guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency: expected 1 to 1024, found \(concurrency)") }
+                    o.concurrency = concurrency
+                }
                 return o
             }())
         } catch let e as ValidationError { throw e } catch { throw fail(error) }

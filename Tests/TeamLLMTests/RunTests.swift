@@ -224,7 +224,7 @@ struct RunTests {
         // Simulated cells here cost at most ~$0.0027 each (sim-frontier: 256 output tokens at $10/M plus the prompt).
         let text = Fixtures.manifest(items: 30, budget: "0.02")
         let r = try await run(text, in: dir)
-        #expect(r.stoppedBy == "budget cap")
+        #expect(r.stoppedBy?.hasPrefix("budget cap: ") == true, "\(r.stoppedBy ?? "-")")
         #expect(r.spend <= USD(exactly: "0.02")!)
         #expect(r.spend > .zero)
         #expect(r.completed < 180 && r.sweepPhase == .executing)
@@ -238,5 +238,26 @@ struct RunTests {
         // Nothing was started that was not finished: every started cell completed.
         #expect((status.byPhase[.executing] ?? 0) + (status.byPhase[.verifying] ?? 0) == 0)
     }
-}
 
+    @Test("at the cap, free cells still run; raising budget_usd continues the same run, and each session records its cap")
+    func budgetRaise() async throws {
+        let dir = Fixtures.tempDir("raise")
+        // 120 replayed cells cost nothing; 60 simulated ones cost up to ~$0.0027 each.
+        let low = try await run(Fixtures.manifest(items: 30, budget: "0.02"), in: dir)
+        #expect(low.stoppedBy?.contains("raise budget_usd in the manifest (or pass --budget-usd) and run the same command") == true, "\(low.stoppedBy ?? "-")")
+        let m1 = try Matrix.build(low.folder).cells
+        #expect(m1.filter { $0.model.hasPrefix("gpt3") }.allSatisfy { $0.verdict != "missing" }, "a free replayed cell was left behind the cap")
+        #expect(low.spend <= USD(exactly: "0.02")!)
+
+        let high = try await run(Fixtures.manifest(items: 30, budget: "5.00"), in: dir)
+        #expect(high.folder.id == low.folder.id, "the budget is operational: raising it must not start a new run")
+        #expect(high.sweepPhase == .completed && high.completed == 180)
+        let caps = try RunRecords.read(high.folder).sessions.compactMap { $0.payload.settings?.budgetUSD.description }
+        #expect(caps == ["0.02", "5"], "\(caps)")
+        #expect(try RunStatus.read(high.folder).render().contains("of budget $5 (the last session's cap)"))
+
+        // A run whose every response is in the cache costs nothing, so a zero cap does not stop it.
+        let again = try await run(Fixtures.manifest(name: "again", items: 30, budget: "0"), in: dir)
+        #expect(again.sweepPhase == .completed && again.spend == .zero && again.stoppedBy == nil)
+    }
+}

@@ -47,6 +47,14 @@ struct CellContext: Sendable {
             + USD.cost(tokens: plan.manifest.sampling.maxTokens, perMillion: model.outputPerMTok)
     }
 
+    /// The cells among these whose exact request the cache already holds (they cost nothing to run).
+    func cachedCells(_ cells: [PlannedCell]) throws -> Set<CellID> {
+        guard !cells.isEmpty else { return [] }
+        let keyed = try cells.map { cell in (cell.id, Digest.sha256(try requests.request(for: cell).0.canonical())) }
+        let hits = try cache.entries(keyed.map(\.1))
+        return Set(keyed.filter { hits[$0.1] != nil }.map(\.0))
+    }
+
     /// Walks a batch of cells forward from wherever the records say each stands, with at most
     /// `concurrency` provider calls in flight.
     ///

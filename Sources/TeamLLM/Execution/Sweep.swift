@@ -11,6 +11,9 @@ public struct RunOptions: Sendable {
     public var stopAfter: Int?
     /// Launch into this run id instead of the one the manifest hash gives (refused if its frozen manifest differs).
     public var runID: String?
+    /// Overrides of the manifest's operational settings for this session (recorded in its session record).
+    public var budgetUSD: USD?
+    public var concurrency: Int?
 
     public init(registryDir: URL, dataDir: URL, runsDir: URL, progress: Bool = true, stopAfter: Int? = nil, runID: String? = nil) {
         self.registryDir = registryDir; self.dataDir = dataDir; self.runsDir = runsDir
@@ -74,12 +77,15 @@ public enum Sweep {
         let recovered = try cache.recoverUnindexed()
         let claimOwner = ClaimOwner.current(run: folder.id)
         defer { try? cache.release(owner: claimOwner) }
-        let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: state, cap: manifest.budgetUSD,
+        var settings = manifest.operations
+        if let b = options.budgetUSD { settings.budgetUSD = b }
+        if let c = options.concurrency { settings.concurrency = c }
+        let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: state, cap: settings.budgetUSD,
                                      anchored: loaded.anchored, claimOwner: claimOwner)
         if !recovered.isEmpty {
             notices.append("cache: \(recovered.count) stored responses a crash left unindexed were indexed again (none is paid for twice)")
         }
-        try await journal.record(SessionRecord.start(isResume ? .resume : .launch, environment: RunEnvironment.current(), cache: cache.root))
+        try await journal.record(SessionRecord.start(isResume ? .resume : .launch, environment: RunEnvironment.current(), cache: cache.root, settings: settings))
         for note in tornNotes { try await journal.record(SessionRecord.torn(note)) }
 
         var sweep = Progress.resume(at: state.ledger.sweep)
@@ -93,7 +99,7 @@ public enum Sweep {
                                   journal: journal, runID: folder.id, claimOwner: claimOwner)
         let todo = plan.cells.filter { state.needsWork($0.id) }
         let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
-        let stoppedBy = try await execute(todo, context: context, concurrency: manifest.concurrency, stopAfter: options.stopAfter)
+        let stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter)
         ticker?.cancel()
         _ = await ticker?.value
 
@@ -126,34 +132,54 @@ public enum Sweep {
     /// transaction, appends) overlap the other's encoding and grading; returns why it stopped early, if it did.
     ///
     /// Each of the two lanes gets its share of the manifest's `concurrency`, so calls in flight never exceed it.
-    /// When the budget cannot cover a whole batch, the part it covers runs and nothing else starts until the
-    /// running batches have turned their reservations into real spend; scheduling stops at the cap only
-    /// when nothing is running and not one more cell fits.
+    /// Budget: a cell runs only if its cost ceiling fits under the cap beside what is spent and reserved.
+    /// When one does not fit while another batch runs, nothing new starts until that batch has turned its
+    /// reservations into real spend; if it still does not fit with nothing running, it is left for a later
+    /// session (a raised cap) and scheduling goes on, so cells that cost nothing (replays, responses the
+    /// cache holds) and cheaper cells behind it still run.
     private static func execute(_ todo: [PlannedCell], context: CellContext, concurrency: Int, stopAfter: Int?) async throws -> String? {
         var stoppedBy: String?
         var next = 0
         var waitingForBudget = false
+        var retry: [PlannedCell] = [] // cells that did not fit while a batch ran; tried again once one settles
+        var unaffordable: [PlannedCell] = []
         let lanes = min(2, max(concurrency, 1))
         var free = (0..<lanes).map { lane in concurrency / lanes + (lane < concurrency % lanes ? 1 : 0) }
         try await withThrowingTaskGroup(of: (share: Int, reserved: [USD]).self) { group in
             var running = 0
             while true {
-                if stoppedBy == nil, !waitingForBudget, next < todo.count, let share = free.popLast() {
-                    var end = min(todo.count, next + batchSize)
-                    if let limit = stopAfter, end >= limit {
-                        end = max(next, limit)
-                        stoppedBy = "stop-after \(limit)"
+                if !waitingForBudget, !retry.isEmpty || (stoppedBy == nil && next < todo.count), let share = free.popLast() {
+                    var candidates = Array(retry.prefix(batchSize))
+                    retry.removeFirst(candidates.count)
+                    if stoppedBy == nil {
+                        var end = min(todo.count, next + batchSize - candidates.count)
+                        if let limit = stopAfter, end >= limit {
+                            end = max(next, limit)
+                            stoppedBy = "stop-after \(limit)"
+                        }
+                        candidates += todo[next..<end]
+                        next = end
                     }
-                    let candidates = Array(todo[next..<end])
-                    let reserved = await context.journal.reserve(candidates.map { ($0.id, context.ceiling($0)) })
-                    if reserved.count < candidates.count {
-                        if stoppedBy != nil { stoppedBy = nil } // the budget, not stop-after, decides this batch's end
-                        if reserved.isEmpty && running == 0 { stoppedBy = "budget cap" }
-                        waitingForBudget = true
+                    let reservations = await context.journal.reserve(candidates.map { ($0.id, context.ceiling($0)) })
+                    var batch: [PlannedCell] = [], reserved: [USD] = [], over: [PlannedCell] = []
+                    for (cell, r) in zip(candidates, reservations) {
+                        if let r { batch.append(cell); reserved.append(r) } else { over.append(cell) }
                     }
-                    if reserved.isEmpty { free.append(share); continue }
-                    let batch = Array(candidates.prefix(reserved.count))
-                    next += batch.count
+                    if !over.isEmpty {
+                        if running > 0 || !batch.isEmpty {
+                            // What runs will spend less than it reserved: try these again once a batch settles.
+                            retry = over + retry
+                            waitingForBudget = true
+                        } else {
+                            // Nothing runs, so nothing will free budget this session: a cell that does not fit now
+                            // never will, unless the cache already holds its response (then it costs nothing).
+                            let cached = try context.cachedCells(over)
+                            for cell in over {
+                                if cached.contains(cell.id) { batch.append(cell); reserved.append(.zero) } else { unaffordable.append(cell) }
+                            }
+                        }
+                    }
+                    if batch.isEmpty { free.append(share); continue }
                     running += 1
                     group.addTask {
                         do { try await context.run(batch, concurrency: share) } catch {
@@ -170,6 +196,13 @@ public enum Sweep {
                 free.append(share)
                 waitingForBudget = false
             }
+        }
+        if !unaffordable.isEmpty {
+            let spend = await context.journal.spend
+            let needs = unaffordable.map { context.ceiling($0) }.min() ?? .zero
+            let cap = await context.journal.cap
+            return "budget cap: \(unaffordable.count) cells not started, the cheapest needing up to $\(needs) beside $\(spend) spent of the $\(cap) cap; "
+                + "raise budget_usd in the manifest (or pass --budget-usd) and run the same command: the run continues where it stopped"
         }
         return stoppedBy
     }

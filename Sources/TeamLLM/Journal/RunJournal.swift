@@ -129,18 +129,16 @@ actor RunJournal {
         try sync()
     }
 
-    /// Reserves what each cell may still cost against the budget, in order, stopping at the first that
-    /// would exceed the cap; returns the reservations made. A cell with an attempt on record costs
-    /// nothing more, so it reserves nothing (and is never blocked).
-    func reserve(_ ceilings: [(CellID, USD)]) -> [USD] {
-        var out: [USD] = []
-        for (cell, ceiling) in ceilings {
+    /// Reserves what each cell may still cost against the budget, in order; nil for a cell that would take
+    /// spend and reservations past the cap (later, cheaper cells may still fit). A cell with an attempt on
+    /// record costs nothing more, so it reserves nothing and always fits.
+    func reserve(_ ceilings: [(CellID, USD)]) -> [USD?] {
+        ceilings.map { cell, ceiling in
             let needed = state.attempts[cell]?.isEmpty == false ? USD.zero : ceiling
-            guard state.spend + reserved + needed <= cap else { break }
+            guard state.spend + reserved + needed <= cap else { return nil }
             reserved = reserved + needed
-            out.append(needed)
+            return needed
         }
-        return out
     }
 
     func release(_ reservations: [USD]) {

@@ -10,15 +10,17 @@ public struct RunStatus: Sendable {
     /// `ok` attempts that cost nothing (replays of recorded outputs): called, but not paid for.
     public let freeCalls: Int
     public let spend: USD
-    public let budget: USD
+    /// The budget cap of the last session, if recorded.
+    public let budget: USD?
     public let ungradable: Int
     /// What was read: every record, or a live run's anchored prefix.
     public let extent: String
 
     /// Reads a run's status (a consistent view: see `RunFolder.reading`).
     public static func read(_ folder: RunFolder) throws -> RunStatus {
-        let manifest = try folder.manifest()
         let (state, extent) = try folder.reading { (try RunState.read(folder, $0), $0) }
+        // The budget in force is the last session's (a resume may raise it); runs from before it was recorded have none.
+        let budget = extent.anchors.settings?.budgetUSD
         let planned = try folder.plannedCells()
         var byPhase: [Phase: Int] = [:]
         for p in planned { byPhase[state.phase(p.cell), default: 0] += 1 }
@@ -29,7 +31,7 @@ public struct RunStatus: Sendable {
             if a.status == .ok && a.costUSD == .zero { free += 1 }
         }
         return RunStatus(run: folder.id, sweep: state.sweep, cells: planned.count, byPhase: byPhase, attemptsByStatus: byStatus,
-                         freeCalls: free, spend: state.spend, budget: manifest.budgetUSD,
+                         freeCalls: free, spend: state.spend, budget: budget,
                          ungradable: state.grades.values.joined().filter { $0.verdict == .ungradable }.count,
                          extent: extent.live ? extent.summary : "")
     }
@@ -40,7 +42,7 @@ public struct RunStatus: Sendable {
         s += "cells \(cells): " + Phase.allCases.map { "\($0.rawValue.uppercased()) \(byPhase[$0] ?? 0)" }.joined(separator: ", ") + "\n"
         let called = attemptsByStatus[.ok] ?? 0
         s += "attempts: paid \(called - freeCalls), free (replayed, $0) \(freeCalls), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable grades \(ungradable)\n"
-        s += "spend $\(spend) of budget $\(budget)\n"
+        s += "spend $\(spend)" + (budget.map { " of budget $\($0) (the last session's cap)" } ?? "") + "\n"
         s += "left: \(cells - (byPhase[.completed] ?? 0)) cells\n"
         return s
     }

@@ -20,6 +20,8 @@ public struct StreamAnchors: Sendable {
     public private(set) var last: (seq: Int, at: String, heads: [StreamHead])?
     /// The cache folder named by the last launch or resume.
     public private(set) var cache: String?
+    /// The operational settings of the last launch or resume.
+    public private(set) var settings: OperationalSettings?
     /// Contradictions among the session records themselves, each naming its line.
     public private(set) var problems: [String] = []
 
@@ -48,6 +50,7 @@ public struct StreamAnchors: Sendable {
             }
         case .launch, .resume:
             if let c = s.payload.cache { cache = c }
+            if let o = s.payload.settings { settings = o }
         }
     }
 

@@ -11,23 +11,36 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// Master seed; every cell seed, subset and work order derives from it.
     public var seed: Int
     public var providers: ProviderSettings
-    /// Provider calls in flight at once (local work is not limited by it).
-    public var concurrency: Int
-    /// Spend ceiling for the whole run.
-    public var budgetUSD: USD
     /// Cache folder; a relative path is taken from the runs directory.
     public var cache: String
+    /// How the sweep runs, not what it measures: written in the manifest, but not part of its hash or of
+    /// `manifest.json`, so a resume may change them; each launch and resume records the ones in force.
+    public var operations = OperationalSettings(concurrency: 8, budgetUSD: .zero)
 
     enum CodingKeys: String, CodingKey {
-        case name, preregistration, benchmarks, models, sampling, seed, providers, concurrency, cache
-        case budgetUSD = "budget_usd"
+        case name, preregistration, benchmarks, models, sampling, seed, providers, cache
     }
 
-    /// sha256 of the canonical JSON form: the manifest hash.
+    /// sha256 of the canonical JSON form (operational settings left out): the manifest hash.
     public func hash() throws -> String { try CanonicalJSON.hash(self) }
 
     /// Run id: the name and the first 12 hex characters of the manifest hash.
     public func runID() throws -> String { "\(name)-\(try hash().prefix(12))" }
+}
+
+/// Settings that may change between sessions of one run without changing what it measures.
+public struct OperationalSettings: Codable, Equatable, Sendable {
+    /// Provider calls in flight at once (local work is not limited by it).
+    public var concurrency: Int
+    /// Spend ceiling for the whole run, across sessions.
+    public var budgetUSD: USD
+
+    public init(concurrency: Int, budgetUSD: USD) {
+        self.concurrency = concurrency
+        self.budgetUSD = budgetUSD
+    }
+
+    enum CodingKeys: String, CodingKey { case concurrency, budgetUSD = "budget_usd" }
 }
 
 /// A benchmark and which of its items to run.

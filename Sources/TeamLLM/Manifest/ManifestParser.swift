@@ -103,9 +103,9 @@ extension Manifest {
 
         return Manifest(name: name, preregistration: try m.required("preregistration").string(), benchmarks: benchmarks,
                         models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...Int.max),
-                        providers: ProviderSettings(simulated: simulated),
-                        concurrency: try m.optional("concurrency")?.int(in: 1...1024) ?? 8,
-                        budgetUSD: try m.required("budget_usd").usd(), cache: try m.optional("cache")?.string() ?? "cache")
+                        providers: ProviderSettings(simulated: simulated), cache: try m.optional("cache")?.string() ?? "cache",
+                        operations: OperationalSettings(concurrency: try m.optional("concurrency")?.int(in: 1...1024) ?? 8,
+                                                        budgetUSD: try m.required("budget_usd").usd()))
     }
 
     private static func rejectDuplicates(_ refs: [String], in list: YAMLValue, what: String) throws {

@@ -129,20 +129,23 @@ public struct SessionRecord: StreamRecord, Equatable {
     public let torn: TornLineNote?
     /// For `anchor`: each record stream's length and the seal of its last line.
     public let anchor: [StreamHead]?
+    /// For `launch` and `resume`: the operational settings in force (concurrency, budget cap).
+    public let settings: OperationalSettings?
 
     /// A launch or resume.
-    static func start(_ kind: SessionKind, environment: RunEnvironment, cache: URL) -> SessionRecord {
-        SessionRecord(kind: kind, pid: getpid(), environment: environment, at: Clock.now(), cache: cache.standardizedFileURL.path, torn: nil, anchor: nil)
+    static func start(_ kind: SessionKind, environment: RunEnvironment, cache: URL, settings: OperationalSettings) -> SessionRecord {
+        SessionRecord(kind: kind, pid: getpid(), environment: environment, at: Clock.now(), cache: cache.standardizedFileURL.path,
+                      torn: nil, anchor: nil, settings: settings)
     }
 
     /// A torn line found and kept.
     static func torn(_ note: TornLineNote) -> SessionRecord {
-        SessionRecord(kind: .tornLine, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: note, anchor: nil)
+        SessionRecord(kind: .tornLine, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: note, anchor: nil, settings: nil)
     }
 
     /// A group commit's anchor.
     static func anchor(_ heads: [StreamHead]) -> SessionRecord {
-        SessionRecord(kind: .anchor, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: nil, anchor: heads)
+        SessionRecord(kind: .anchor, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: nil, anchor: heads, settings: nil)
     }
 }
 
