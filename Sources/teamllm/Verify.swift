@@ -12,7 +12,10 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let report: VerifyReport
-        do { report = try Verifier.verify(paths.run(run)) } catch { throw fail(error) }
+        do {
+            let folder = try paths.run(run)
+            report = try Verifier.verify(folder, cache: paths.cache.map { try ResponseCache(root: URL(fileURLWithPath: $0), readOnly: true) })
+        } catch { throw fail(error) }
         for note in report.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         guard report.problems.isEmpty else {
             FileHandle.standardError.write(Data(("verify FAILED; first bad record:\n" + report.problems.map { "  \($0)" }.joined(separator: "\n")
@@ -25,6 +28,7 @@ struct Verify: AsyncParsableCommand {
         }
         print("verify OK: every seal, chain, anchor, cached body and grade checks out\(digest != nil ? ", and the run matches the digest given" : "")")
         print("checked: \(report.extent)")
+        print("cache: \(report.cache ?? "-")")
         print("run digest: \(report.digest ?? "-")")
     }
 }

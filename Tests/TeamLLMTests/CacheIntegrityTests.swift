@@ -124,9 +124,49 @@ struct CacheIntegrityTests {
         #expect(try cache.claim(["k3"], owner: elsewhere, now: Date(timeIntervalSinceNow: -ResponseCache.claimLease - 1)) == ["k3": .claimed])
         #expect(try cache.claim(["k4"], owner: elsewhere) == ["k4": .claimed])
         let mine = try cache.claim(["k1", "k2", "k3", "k4"], owner: me)
-        #expect(mine == ["k1": .heldBy(other.id), "k2": .claimed, "k3": .claimed, "k4": .heldBy(elsewhere.id)])
+        #expect(mine == ["k1": .heldBy(other.id), "k2": .takenOver(from: gone.id), "k3": .takenOver(from: elsewhere.id), "k4": .heldBy(elsewhere.id)])
         try cache.release(owner: me)
         try cache.release(["k1"], owner: other)
         #expect(try cache.claim(["k1"], owner: me) == ["k1": .claimed])
+    }
+
+    @Test("an incomplete entry a killed process left at a pack's end is cut before the next append, so later entries stay readable")
+    func partialPackWrite() async throws {
+        let dir = Fixtures.tempDir("partialpack")
+        let runs = dir.appendingPathComponent("runs")
+        let first = try await Sweep.run(manifest: Fixtures.write(Fixtures.simulatedManifest(name: "first", items: 5), to: dir), options: Fixtures.options(runsDir: runs))
+        let pack = runs.appendingPathComponent("cache/packs/000001.pack")
+        let handle = try FileHandle(forWritingTo: pack)
+        handle.seekToEndOfFile()
+        handle.write(Data("TLLMBODY \(String(repeating: "ab", count: 32)) 99999\n{\"half".utf8)) // a write cut short by kill -9
+        try handle.close()
+        // Another sweep appends new responses (another seed: other requests) after the torn bytes.
+        let other = Fixtures.simulatedManifest(name: "second", items: 5).replacingOccurrences(of: "seed: 7", with: "seed: 8")
+        let second = try await Sweep.run(manifest: Fixtures.write(other, to: dir, as: "second.yaml"), options: Fixtures.options(runsDir: runs))
+        #expect(second.spend > .zero)
+        for folder in [first.folder, second.folder] {
+            let report = try Verifier.verify(folder)
+            #expect(report.problems == [], "\(report.problems)")
+        }
+        #expect(!(try Data(contentsOf: pack)).contains(Data("{\"half".utf8)))
+    }
+
+    @Test("a copied runs folder is checked against its own copy of the cache, not the cache the original recorded")
+    func copiedRunsFolder() async throws {
+        let dir = Fixtures.tempDir("copied")
+        let r = try await Sweep.run(manifest: Fixtures.write(Fixtures.manifest(items: 3), to: dir), options: Fixtures.options(runsDir: dir.appendingPathComponent("runs")))
+        let copy = Fixtures.tempDir("copy").appendingPathComponent("runs")
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("runs"), to: copy)
+        let copied = RunFolder(url: copy.appendingPathComponent(r.folder.id))
+        var report = try Verifier.verify(copied)
+        #expect(report.problems == [] && report.cache == copy.appendingPathComponent("cache").path, "\(report.cache ?? "-")")
+        // Damage the copy's cache: verify of the copy must see it (the original's cache is untouched).
+        let pack = copy.appendingPathComponent("cache/packs/000001.pack")
+        var bytes = try Data(contentsOf: pack)
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: pack)
+        report = try Verifier.verify(copied)
+        #expect(!report.problems.isEmpty)
+        #expect(try Verifier.verify(r.folder).problems == [])
     }
 }

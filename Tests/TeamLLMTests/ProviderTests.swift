@@ -9,23 +9,26 @@ struct ProviderTests {
                        goldField: "a", goldPattern: nil, answerFormat: format, template: "t", grader: "numeric-exact")
     }
 
-    func call(_ p: SimulatedProvider, item: Int, gold: String, format: AnswerFormat = .number, model: ModelEntry, seed: Int = 1) async throws -> ProviderResponse {
+    /// One simulated call for a made-up item: the provider is told the item through its prompt index only.
+    func call(_ settings: SimulatedSettings, item: Int, gold: String, format: AnswerFormat = .number, model: ModelEntry, seed: Int = 1) async throws -> ProviderResponse {
+        let messages = [ChatMessage(role: "user", content: "question \(item)")]
+        let asked = PromptIndex.Entry(benchmark: entry(format), item: Item(index: item, id: "\(item)", question: "question \(item)", gold: gold, fields: [:]))
+        let p = SimulatedProvider(settings: settings, prompts: try PromptIndex([(messages, asked)]), models: [model], masterSeed: seed)
         let request = ProviderRequest(provider: .simulated, baseURL: p.baseURL(for: model), model: model.slug,
-                                      messages: [ChatMessage(role: "user", content: "question \(item)")], temperature: 0, maxTokens: 300, seed: item, sample: 0)
-        let context = ItemContext(benchmark: entry(format), item: Item(index: item, id: "\(item)", question: "question \(item)", gold: gold, fields: [:]),
-                                  modelEntry: model, masterSeed: seed)
-        return try await p.complete(request, context: context)
+                                      messages: messages, temperature: 0, maxTokens: 300, seed: item, sample: 0)
+        return try await p.complete(request)
     }
 
     @Test("the simulated pool hits its accuracy and common-mode rate, deterministically, with plausible wrong answers")
     func simulated() async throws {
         let model = try #require(try Fixtures.registry().models["sim-mid"])
-        let p = SimulatedProvider(settings: SimulatedSettings(commonMode: 0.1, sleepScale: 0, accuracy: ["sim-mid": 0.7]))
+        let settings = SimulatedSettings(commonMode: 0.1, sleepScale: 0, accuracy: ["sim-mid": 0.7])
+        let p = SimulatedProvider(settings: settings, prompts: PromptIndex(), models: [model], masterSeed: 1)
         let grader = NumericExactMatch()
         var correct = 0, common = 0
         let n = 3000
         for i in 0..<n {
-            let r = try await call(p, item: i, gold: "\(i * 7 + 3)", model: model)
+            let r = try await call(settings, item: i, gold: "\(i * 7 + 3)", model: model)
             let g = grader.grade(response: r.answerText, gold: "\(i * 7 + 3)")
             #expect(g.verdict != .ungradable)
             if g.verdict == .correct { correct += 1 }
@@ -36,7 +39,7 @@ struct ProviderTests {
         }
         #expect(abs(Double(common) / Double(n) - 0.1) < 0.02)
         #expect(abs(Double(correct) / Double(n) - 0.9 * 0.7) < 0.03)
-        let a = try await call(p, item: 5, gold: "38", model: model), b = try await call(p, item: 5, gold: "38", model: model)
+        let a = try await call(settings, item: 5, gold: "38", model: model), b = try await call(settings, item: 5, gold: "38", model: model)
         #expect(a.body == b.body)
         #expect(String(decoding: a.body, as: UTF8.self).contains(#""simulated":{"#))
         #expect(a.cost == USD.cost(tokens: a.usage!.input, perMillion: model.inputPerMTok) + USD.cost(tokens: a.usage!.output, perMillion: model.outputPerMTok))
@@ -45,12 +48,12 @@ struct ProviderTests {
     @Test("simulated answers follow the benchmark's format")
     func formats() async throws {
         let model = try #require(try Fixtures.registry().models["sim-small"])
-        let never = SimulatedProvider(settings: SimulatedSettings(commonMode: 1, sleepScale: 0, accuracy: ["sim-small": 1]))
+        let never = SimulatedSettings(commonMode: 1, sleepScale: 0, accuracy: ["sim-small": 1])
         let letter = try await call(never, item: 1, gold: "B", format: .letter, model: model)
         #expect(letter.answerText.contains("ANSWER: ") && !letter.answerText.hasSuffix("ANSWER: B"))
         let boxed = try await call(never, item: 1, gold: "\\frac{1}{2}", format: .boxed, model: model)
         #expect(boxed.answerText.contains("\\boxed{") && !boxed.answerText.contains("\\boxed{\\frac{1}{2}}"))
-        let always = SimulatedProvider(settings: SimulatedSettings(commonMode: 0, sleepScale: 0, accuracy: ["sim-small": 1]))
+        let always = SimulatedSettings(commonMode: 0, sleepScale: 0, accuracy: ["sim-small": 1])
         let right = try await call(always, item: 1, gold: "\\frac{1}{2}", format: .boxed, model: model)
         #expect(right.answerText.contains("\\boxed{\\frac{1}{2}}"))
         let program = try await call(always, item: 2, gold: "def f():\n    return 1", format: .program, model: model)
@@ -64,19 +67,52 @@ struct ProviderTests {
         let p = try ReplayProvider(recording: registry.recordings["gsm8k-gpt3-solutions"]!, models: Array(models), dataDir: Fixtures.dataDir)
         let model = registry.models["gpt3-175b-verification"]!
         let data = try Dataset.load(registry.benchmarks["gsm8k"]!, dataDir: Fixtures.dataDir)
-        func request(_ item: Item) -> (ProviderRequest, ItemContext) {
-            (ProviderRequest(provider: .replay, baseURL: p.baseURL(for: model), model: model.slug, messages: [], temperature: 0, maxTokens: 1, seed: 0, sample: 0),
-             ItemContext(benchmark: data.benchmark, item: item, modelEntry: model, masterSeed: 0))
+        let prompts = try PromptIndex(data.items.prefix(3).map { item in
+            ([ChatMessage(role: "user", content: item.question)], PromptIndex.Entry(benchmark: data.benchmark, item: item))
+        })
+        let replay = p.answering(prompts)
+        func request(_ question: String) -> ProviderRequest {
+            ProviderRequest(provider: .replay, baseURL: p.baseURL(for: model), model: model.slug, messages: [ChatMessage(role: "user", content: question)],
+                            temperature: 0, maxTokens: 1, seed: 0, sample: 0)
         }
-        let (r0, c0) = request(data.items[0])
-        let answer = try await p.complete(r0, context: c0)
+        let answer = try await replay.complete(request(data.items[0].question))
         #expect(answer.answerText.hasSuffix("A: 18"))
-        #expect(answer.cost == .zero && answer.costSource == "recorded")
-        let fake = Item(index: 9999, id: "9999", question: "not in the recording", gold: "1", fields: [:])
-        let (r1, c1) = request(fake)
-        do { _ = try await p.complete(r1, context: c1); Issue.record("answered a question it has no recording of") } catch {
+        #expect(answer.cost == .zero && answer.costSource == "recorded" && answer.latencyMs == nil)
+        do { _ = try await replay.complete(request("not a prompt of the plan")); Issue.record("answered a prompt it was not given") } catch {
             #expect(error.kind == "no_recording")
         }
+    }
+
+    @Test("a provider injected into a sweep runs through the real executor and sees requests only (no item, no gold)")
+    func injected() async throws {
+        /// A test double: answers every request with a fixed wrong number, fails every fifth with a typed failure.
+        final class Scripted: Provider, @unchecked Sendable {
+            // Safe: `seen` is only touched under `lock`.
+            let kind = ProviderKind.simulated
+            let callsArePaid = true
+            private let lock = NSLock()
+            private var seen: [ProviderRequest] = []
+            var requests: [ProviderRequest] { lock.withLock { seen } }
+            func baseURL(for model: ModelEntry) -> String { "scripted:" + model.id }
+            func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
+                let n = lock.withLock { seen.append(request); return seen.count }
+                if n % 5 == 0 { throw AttemptFailure(kind: "scripted_failure", message: "call \(n)") }
+                return ProviderResponse(body: Data("{\"n\":\(n)}".utf8), answerText: "#### -1", usage: TokenUsage(input: 1, output: 1),
+                                        cost: USD(exactly: "0.001")!, costSource: "metered", modelUsed: request.model, providerUsed: "scripted", latencyMs: 1)
+            }
+        }
+        let double = Scripted()
+        let dir = Fixtures.tempDir("inject")
+        var options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
+        options.providers = [.simulated: double]
+        let r = try await Sweep.run(manifest: Fixtures.write(Fixtures.simulatedManifest(name: "inject", items: 10), to: dir), options: options)
+        #expect(r.sweepPhase == .completed && r.completed == 20)
+        #expect(double.requests.count == 20)
+        let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
+        #expect(attempts.filter { $0.failure?.kind == "scripted_failure" }.count == 4)
+        #expect(attempts.allSatisfy { $0.baseURL.hasPrefix("scripted:") })
+        let cells = try Matrix.build(r.folder).cells
+        #expect(cells.filter { $0.verdict == "incorrect" }.count == 16 && cells.filter { $0.verdict == "missing" }.count == 4)
     }
 
     @Test("a dataset whose sha256 differs from the registry's is refused with both hashes")

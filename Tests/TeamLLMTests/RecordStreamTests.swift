@@ -39,7 +39,7 @@ struct RecordStreamTests {
         let torn = try StreamReader.read(url)
         #expect(torn.lines.count == 3)
         #expect(torn.torn?.offset == data.count)
-        let kept = try RecordStream.quarantine(torn.torn!, of: url, into: dir.appendingPathComponent("quarantine"))
+        let kept = try RecordStream.quarantine(torn.torn!, kept: torn.lines.count, of: url, into: dir.appendingPathComponent("quarantine"))
         #expect(try Data(contentsOf: url) == data)
         #expect(try Data(contentsOf: dir.appendingPathComponent("quarantine/\(kept)")) == Data("{\"seq\":4,\"pr".utf8))
     }

@@ -32,7 +32,9 @@ struct TornRepairTests {
         #expect(report.problems == [], "\(report.problems)")
         #expect(try Matrix.build(resumed.folder).cells.map(\.verdict) == before)
         let records = try RunRecords.read(resumed.folder)
-        // Nothing paid twice, nothing graded twice by the same grader version.
+        // Nothing paid twice, nothing graded twice by the same grader version; a re-recorded attempt is the
+        // same paid call (recovered), not a free cache hit.
+        #expect(resumed.spend == first.spend)
         var paid: [String: Int] = [:]
         for a in records.attempts where a.payload.status == .ok { paid[a.payload.request, default: 0] += 1 }
         #expect(paid.values.allSatisfy { $0 == 1 })
@@ -53,5 +55,24 @@ struct TornRepairTests {
         #expect(done.sweepPhase == .completed && done.completed == 60)
         let report = try Verifier.verify(done.folder)
         #expect(report.problems == [], "\(report.problems)")
+    }
+
+    @Test("a kill right after a torn anchored line was cut, before its session record: the next resume still goes on")
+    func killAfterCut() async throws {
+        let dir = Fixtures.tempDir("torn-kill")
+        let url = try Fixtures.write(Fixtures.manifest(items: 5), to: dir)
+        let options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
+        let first = try await Sweep.run(manifest: url, options: options)
+        let grades = first.folder.stream(GradeRecord.self)
+        try tear(grades)
+        // What resume does first, and then dies: the torn line moves to quarantine, no record names it yet.
+        let tail = try StreamReader.scan(grades) { _, _, _ in }
+        _ = try RecordStream.quarantine(try #require(tail.torn), kept: tail.count, of: grades, into: first.folder.quarantine)
+        let resumed = try await Sweep.run(manifest: url, options: options)
+        #expect(resumed.sweepPhase == .completed)
+        let report = try Verifier.verify(resumed.folder)
+        #expect(report.problems == [], "\(report.problems)")
+        let note = try RunRecords.read(resumed.folder).sessions.compactMap(\.payload.torn).first
+        #expect(note?.kept == tail.count && note?.stream == "grades")
     }
 }

@@ -3,13 +3,15 @@ import Foundation
 /// What `verify` found, and how far it looked.
 public struct VerifyReport: Sendable {
     /// Problems, the first bad record first; empty when the run is sound.
-    public let problems: [String]
+    public var problems: [String]
     /// What was checked: every record, or the anchored prefix of a live run.
     public let extent: String
     /// The run digest of what was checked (`RunDigest`), nil when the header is unreadable.
     public let digest: String?
     /// Facts worth knowing that are not problems, e.g. records a crash left after the last anchor.
     public let notes: [String]
+    /// The cache folder checked.
+    public var cache: String? = nil
 }
 
 /// Re-checks a run end to end: every seal and chain, every stream against its anchors, every frozen file
@@ -23,19 +25,28 @@ public enum Verifier {
         do { sealed = try folder.readSealedHeader() } catch {
             return VerifyReport(problems: ["header.json: \(error)"], extent: "nothing (no readable header)", digest: nil, notes: [])
         }
+        var cache = given
+        var report: VerifyReport
         do {
-            return try folder.reading { extent in
-                let cache: ResponseCache
-                if let given { cache = given } else {
+            report = try folder.reading { extent in
+                if cache == nil {
                     do { cache = try ResponseCache(root: folder.cacheURL(extent), readOnly: true) } catch {
                         return VerifyReport(problems: ["cannot open the run's cache: \(error)"], extent: extent.summary, digest: nil, notes: [])
                     }
                 }
-                return check(folder, sealed: sealed, cache: cache, extent: extent)
+                return check(folder, sealed: sealed, cache: cache!, extent: extent)
             }
         } catch {
             return VerifyReport(problems: ["\(error)"], extent: "nothing past sessions.jsonl", digest: nil, notes: [])
         }
+        // Checks of the whole cache (shared by other runs) need no view of this run's records: made after the
+        // read gate is released, so they never hold a writer back.
+        if let cache {
+            report.problems += cache.structuralProblems().map { "cache index.sqlite: \($0)" }
+            report.problems += cache.packProblems().map { "cache packs/\($0)" }
+            report.cache = cache.root.path
+        }
+        return report
     }
 
     private static func check(_ folder: RunFolder, sealed: (header: RunHeader, seal: String), cache: ResponseCache, extent: ReadExtent) -> VerifyReport {
@@ -138,8 +149,6 @@ public enum Verifier {
         for (cell, phase) in state.phases where phase >= .verifying && !attempted.contains(cell) {
             problems.append("events.jsonl: cell \(cell) reached \(phase.rawValue.uppercased()) with no attempt on record")
         }
-        problems += cache.structuralProblems().map { "cache index.sqlite: \($0)" }
-        problems += cache.packProblems().map { "cache packs/\($0)" }
         return VerifyReport(problems: problems, extent: extent.summary, digest: RunDigest.compute(headerSeal: sealed.seal, heads: heads), notes: notes)
     }
 }

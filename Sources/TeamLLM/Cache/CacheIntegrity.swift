@@ -145,7 +145,10 @@ extension ResponseCache {
         var entries = Set<String>()
         // The index first: a row is committed only after its pack entry is written, so every row read now
         // has its entry in the packs read next, even while another process writes.
-        let indexed = (try? db.read { try String.fetchAll($0, sql: "SELECT request_key FROM responses ORDER BY id") }) ?? []
+        let indexed = (try? db.read { db -> [String] in
+            guard let first = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pack_entries_from_row'") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT request_key FROM responses WHERE id >= ? ORDER BY id", arguments: [first])
+        }) ?? []
         for number in numbers {
             let name = packURL(number).lastPathComponent
             do {
@@ -168,7 +171,7 @@ extension ResponseCache {
         }
         // Every indexed response has its entry in a pack (a damaged last entry ends a walk early, like a
         // crash's incomplete one, so it shows here). A cache from before response entries has none at all.
-        if !entries.isEmpty {
+        do {
             for key in indexed where !entries.contains(key) {
                 out.append("index row for request \(key.prefix(12))… has no response entry in any pack (an entry was damaged or removed)")
                 break
@@ -195,7 +198,7 @@ extension ResponseCache {
     /// Walks a pack's entries: tag, offset, header length, content length, the body hash (a body) or
     /// request key (a response), and a reader.
     @discardableResult
-    private func walk(pack number: Int, from start: Int = 0,
+    func walk(pack number: Int, from start: Int = 0,
                       _ each: (String, Int, Int, Int, String?, (Int, Int) throws -> Data) throws -> Void) throws -> WalkEnd {
         let url = packURL(number)
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)

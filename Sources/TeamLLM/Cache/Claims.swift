@@ -17,7 +17,9 @@ public struct ClaimOwner: Sendable, Equatable {
 
     /// The owner for this process writing `run`.
     public static func current(run: String) -> ClaimOwner {
-        let host = ProcessInfo.processInfo.hostName
+        // gethostname, not ProcessInfo.hostName: that one may ask DNS for a canonical name, slowly or differently per process.
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "unknown-host"
         return ClaimOwner(id: "\(run):\(getpid())@\(host)", host: host, pid: getpid())
     }
 }
@@ -26,10 +28,21 @@ public struct ClaimOwner: Sendable, Equatable {
 public enum ClaimOutcome: Sendable, Equatable {
     /// This process may call.
     case claimed
+    /// This process may call; the claim was taken over from a process that is gone or whose lease ran out,
+    /// which may have stored the response in a pack without indexing it: walk the packs before calling.
+    case takenOver(from: String)
     /// A response is already stored: use it.
     case stored
     /// Another live process is calling; wait for it.
     case heldBy(String)
+
+    /// True when this process may call.
+    public var mayCall: Bool {
+        switch self {
+        case .claimed, .takenOver: true
+        case .stored, .heldBy: false
+        }
+    }
 }
 
 extension ResponseCache {
@@ -52,6 +65,9 @@ extension ResponseCache {
                         let other: String = row["owner"], host: String = row["host"], pid: Int32 = row["pid"], until: Double = row["expires"]
                         let gone = host == owner.host && kill(pid, 0) != 0 && errno == ESRCH
                         if other != owner.id && until > now.timeIntervalSince1970 && !gone { out[key] = .heldBy(other); continue }
+                        try put.execute(arguments: [key, owner.id, owner.host, owner.pid, expires])
+                        out[key] = other == owner.id ? .claimed : .takenOver(from: other)
+                        continue
                     }
                     try put.execute(arguments: [key, owner.id, owner.host, owner.pid, expires])
                     out[key] = .claimed

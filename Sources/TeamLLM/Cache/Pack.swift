@@ -54,7 +54,12 @@ final class PackWriter: Sendable {
     deinit { state.withLock { if $0.fd >= 0 { close($0.fd) } } }
 
     /// Appends encoded entries (`PackEntry`) with one `write(2)`; returns the pack number and each one's offset.
-    func append(_ chunks: [Data], limit: off_t) throws -> [(pack: Int, offset: Int)] {
+    ///
+    /// `heal` is shown the pack and its size first and may name an offset to cut it back to: the start of an
+    /// incomplete entry a killed process left mid-write, which later entries must not follow. Callers append
+    /// only inside the cache's write transaction, so no other process appends meanwhile. A failed write is
+    /// cut back too, so the pack always ends in whole entries.
+    func append(_ chunks: [Data], limit: off_t, heal: (_ pack: Int, _ size: Int) throws -> Int?) throws -> [(pack: Int, offset: Int)] {
         guard !chunks.isEmpty else { return [] }
         var entries = Data()
         entries.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
@@ -79,11 +84,20 @@ final class PackWriter: Sendable {
                 s = (number, fd)
             }
             let fd = s.fd
+            var size = Int(lseek(fd, 0, SEEK_END))
+            if let cut = try heal(s.number, size), cut < size {
+                guard ftruncate(fd, off_t(cut)) == 0 else {
+                    throw CacheError.database("cannot cut pack \(s.number) back to byte \(cut): \(String(cString: strerror(errno)))")
+                }
+                size = cut
+            }
             try entries.withUnsafeBytes { raw in
-                // One write(2): with O_APPEND the whole batch lands contiguously even with other writers.
+                // One write(2): with O_APPEND the whole batch lands contiguously.
                 let n = write(fd, raw.baseAddress!, raw.count)
                 guard n == raw.count else {
-                    throw CacheError.database("append to pack \(s.number) failed: \(n < 0 ? String(cString: strerror(errno)) : "short write")")
+                    let reason = n < 0 ? String(cString: strerror(errno)) : "short write (\(n) of \(raw.count) bytes)"
+                    ftruncate(fd, off_t(size))
+                    throw CacheError.database("append to pack \(s.number) failed: \(reason)")
                 }
             }
             let base = Int(lseek(fd, 0, SEEK_CUR)) - entries.count

@@ -109,13 +109,18 @@ public final class ResponseCache: Sendable {
             // journal's group commit, so commits need not fsync (synchronous = NORMAL).
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             db = try DatabaseQueue(path: index.path, configuration: config)
-            try db.write { db in try db.execute(sql: Self.schema) }
+            // A reader opens the cache as it is: it creates nothing and writes nothing.
+            if !readOnly { try db.write { db in try db.execute(sql: Self.schema) } }
         } catch let e as DatabaseError { throw CacheError.unusable(path: index.path, reason: e.message ?? "\(e)") }
         pack = PackWriter(dir: root.appendingPathComponent("packs"))
     }
 
     /// Every table of the index. `claims` holds requests a process is paying for right now (see `claim`);
-    /// `pack_walked` says, per pack, below which offset every entry is indexed (see `recoverUnindexed`).
+    /// `pack_walked` says, per pack, below which offset every entry is indexed (see `recoverUnindexed`);
+    /// `pack_ends` where the last committed store's write ended (what lies beyond was written by a process
+    /// that did not commit: whole entries are recovered by the walk, an incomplete one is cut before the next append);
+    /// `meta.pack_entries_from_row` is the first `responses` row whose pack holds a response entry (rows of a
+    /// cache written before those entries existed have none).
     static let schema = """
         CREATE TABLE IF NOT EXISTS bodies (
           hash TEXT PRIMARY KEY NOT NULL,
@@ -138,6 +143,15 @@ public final class ResponseCache: Sendable {
           pack INTEGER PRIMARY KEY NOT NULL,
           offset INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS pack_ends (
+          pack INTEGER PRIMARY KEY NOT NULL,
+          offset INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS meta (
+          key TEXT PRIMARY KEY NOT NULL,
+          value INTEGER NOT NULL
+        );
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('pack_entries_from_row', (SELECT coalesce(max(id), 0) + 1 FROM responses));
         CREATE TABLE IF NOT EXISTS claims (
           request_key TEXT PRIMARY KEY NOT NULL,
           owner TEXT NOT NULL,
@@ -247,11 +261,21 @@ public final class ResponseCache: Sendable {
                                                 metering: meteringJSON[i], rowHash: e.rowHash)
                     chunks.append(PackEntry.response(try CanonicalJSON.encode(packed), key: e.requestKey))
                 }
-                let locations = try pack.append(chunks, limit: Self.packLimit)
+                let locations = try pack.append(chunks, limit: Self.packLimit) { number, size in
+                    let known = try Int.fetchOne(db, sql: "SELECT offset FROM pack_ends WHERE pack = ?", arguments: [number])
+                        ?? Int.fetchOne(db, sql: "SELECT offset FROM pack_walked WHERE pack = ?", arguments: [number]) ?? 0
+                    guard size > known else { return nil }
+                    switch try walk(pack: number, from: known) { _, _, _, _, _, _ in } {
+                    case .complete: return nil
+                    case let .incomplete(at), let .broken(at): return at
+                    }
+                }
                 // Written right after what is already known indexed: this commit extends that prefix. (A store
                 // that lands after another process's uncommitted entry does not, and the next walk reads it.)
                 if let first = locations.first {
                     let end = first.offset + chunks.reduce(0) { $0 + $1.count }
+                    try db.execute(sql: "INSERT INTO pack_ends (pack, offset) VALUES (?, ?) ON CONFLICT(pack) DO UPDATE SET offset = excluded.offset",
+                                   arguments: [first.pack, end])
                     try db.execute(sql: "UPDATE pack_walked SET offset = ? WHERE pack = ? AND offset = ?", arguments: [end, first.pack, first.offset])
                     if db.changesCount == 0 && first.offset == 0 {
                         try db.execute(sql: "INSERT OR IGNORE INTO pack_walked (pack, offset) VALUES (?, ?)", arguments: [first.pack, end])
@@ -342,9 +366,23 @@ public final class ResponseCache: Sendable {
     }
 
     /// Flushes the index and files to stable storage (group commit, before the records that cite them).
+    ///
+    /// Committed rows are made durable by an fsync of the write-ahead log itself (with `synchronous = NORMAL`
+    /// commits do not sync it, and a passive checkpoint syncs it only when it can copy frames back, which a
+    /// reader or another writer may prevent). The checkpoint that follows only keeps the log short: one that
+    /// another process's lock makes busy is skipped, any other failure is an error.
     public func sync() throws {
         try pack.sync()
-        do { _ = try db.writeWithoutTransaction { db in try db.checkpoint(.passive) } } catch {
+        let wal = root.appendingPathComponent("index.sqlite-wal").path
+        let fd = open(wal, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            guard fsync(fd) == 0 else { throw CacheError.database("fsync of \(wal) failed: \(String(cString: strerror(errno)))") }
+        }
+        do { _ = try db.writeWithoutTransaction { db in try db.checkpoint(.passive) } } catch let e as DatabaseError
+            where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+            // Another process holds the database: the log is already durable, and a later checkpoint shortens it.
+        } catch {
             throw CacheError.database("\(root.path)/index.sqlite: checkpoint failed: \(error)")
         }
     }

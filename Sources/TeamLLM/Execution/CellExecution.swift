@@ -6,15 +6,23 @@ struct RequestBuilder: Sendable {
     let registry: Registry
     let providers: [ProviderKind: any Provider]
 
-    /// The request a cell sends, with its prompt and template hashes.
-    func request(for cell: PlannedCell) throws -> (ProviderRequest, prompt: String, template: String) {
-        let bench = plan.benchmark(of: cell), item = plan.item(of: cell), model = plan.model(of: cell)
+    /// The messages that ask an item: its benchmark's template rendered with the item's fields.
+    static func messages(item: Item, benchmark bench: BenchmarkEntry, registry: Registry) throws -> [ChatMessage] {
+        try template(of: bench, registry).render(item.fields.merging(["question": item.question]) { $1 })
+    }
+
+    private static func template(of bench: BenchmarkEntry, _ registry: Registry) throws -> PromptTemplate {
         guard let template = registry.templates[bench.template] else {
             throw RegistryError.unknown(kind: "template", ref: bench.template, known: registry.templates.keys.sorted())
         }
-        var fields = item.fields
-        fields["question"] = item.question
-        let messages = try template.render(fields)
+        return template
+    }
+
+    /// The request a cell sends, with its prompt and template hashes.
+    func request(for cell: PlannedCell) throws -> (ProviderRequest, prompt: String, template: String) {
+        let bench = plan.benchmark(of: cell), item = plan.item(of: cell), model = plan.model(of: cell)
+        let template = try Self.template(of: bench, registry)
+        let messages = try Self.messages(item: item, benchmark: bench, registry: registry)
         let kind = plan.provider(of: cell)
         guard let provider = providers[kind] else { throw RunError.corrupt("no provider for \(kind.rawValue)") }
         let sampling = plan.manifest.sampling
@@ -231,13 +239,21 @@ struct CellContext: Sendable {
             }
             let paid = misses.filter { providers[prepared[$0].request.provider]?.callsArePaid == true }
             let claims = try cache.claim(paid.map { prepared[$0].key }, owner: claimOwner)
-            let toCall = misses.filter { claims[prepared[$0].key].map { $0 == .claimed } ?? true }
-            pending = misses.filter { claims[prepared[$0].key].map { $0 != .claimed } ?? false }
+            var toCall = misses.filter { claims[prepared[$0].key]?.mayCall ?? true }
+            pending = misses.filter { !(claims[prepared[$0].key]?.mayCall ?? true) }
+            let claimed = toCall.map { prepared[$0].key }.filter { claims[$0] != nil }
+            // A process that is gone may have written its response to a pack and died before indexing it.
+            if claims.values.contains(where: { if case .takenOver = $0 { true } else { false } }) {
+                _ = try cache.recoverUnindexed()
+                let found = try cache.entries(toCall.map { prepared[$0].key })
+                for i in toCall { if let hit = found[prepared[i].key] { out[i] = fromCache(prepared[i], hit, wasExecuting: wasExecuting[i]) } }
+                toCall = toCall.filter { found[prepared[$0].key] == nil }
+            }
             do {
                 try await call(toCall, prepared, into: &out, concurrency: concurrency)
-                try cache.release(toCall.map { prepared[$0].key }.filter { claims[$0] == .claimed }, owner: claimOwner)
+                try cache.release(claimed, owner: claimOwner)
             } catch {
-                try? cache.release(toCall.map { prepared[$0].key }.filter { claims[$0] == .claimed }, owner: claimOwner)
+                try? cache.release(claimed, owner: claimOwner)
                 throw error
             }
         }
@@ -305,10 +321,7 @@ struct CellContext: Sendable {
     /// Calls the provider for each request, at most `concurrency` at a time.
     private func call(_ prepared: [Prepared], concurrency: Int) async -> [CallOutcome] {
         guard !prepared.isEmpty else { return [] }
-        let jobs: [(provider: any Provider, prepared: Prepared, context: ItemContext)] = prepared.map { p in
-            (providers[p.request.provider]!, p,
-             ItemContext(benchmark: plan.benchmark(of: p.cell), item: plan.item(of: p.cell), modelEntry: plan.model(of: p.cell), masterSeed: plan.manifest.seed))
-        }
+        let jobs: [(provider: any Provider, prepared: Prepared)] = prepared.map { p in (providers[p.request.provider]!, p) }
         return await withTaskGroup(of: (Int, CallOutcome).self) { group in
             var out = [CallOutcome](repeating: .cancelled, count: jobs.count)
             var next = 0
@@ -318,7 +331,7 @@ struct CellContext: Sendable {
                 if Task.isCancelled { break }
                 let index = next, job = jobs[index]
                 next += 1
-                group.addTask { (index, await self.outcome(of: job.provider, job.prepared, job.context)) }
+                group.addTask { (index, await self.outcome(of: job.provider, job.prepared)) }
             }
             for await (i, result) in group { out[i] = result }
             return out
@@ -327,9 +340,9 @@ struct CellContext: Sendable {
 
     // A separate function: a `do throws(AttemptFailure)` inside the task closure was miscompiled in
     // release builds (Swift 6.3.1 returned a garbage tuple from the child task).
-    private func outcome(of provider: any Provider, _ p: Prepared, _ context: ItemContext) async -> CallOutcome {
+    private func outcome(of provider: any Provider, _ p: Prepared) async -> CallOutcome {
         let r: ProviderResponse
-        do { r = try await provider.complete(p.request, context: context) } catch {
+        do { r = try await provider.complete(p.request) } catch {
             return error.kind == "cancelled" || Task.isCancelled ? .cancelled : .failure(error)
         }
         let m = CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,

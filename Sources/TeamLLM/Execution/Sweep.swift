@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     /// Overrides of the manifest's operational settings for this session (recorded in its session record).
     public var budgetUSD: USD?
     public var concurrency: Int?
+    /// Providers to use instead of the ones the manifest names, by kind: test doubles run through the real executor.
+    public var providers: [ProviderKind: any Provider] = [:]
 
     public init(registryDir: URL, dataDir: URL, runsDir: URL, progress: Bool = true, stopAfter: Int? = nil, runID: String? = nil) {
         self.registryDir = registryDir; self.dataDir = dataDir; self.runsDir = runsDir
@@ -50,7 +52,7 @@ public enum Sweep {
         }
         let manifest = try Manifest.parse(manifestText, file: url.path, registry: registry)
         // The recording and the datasets are the bulk of start-up and independent: read them side by side.
-        async let loading = ProviderSet.make(manifest: manifest, registry: registry, dataDir: options.dataDir)
+        async let loading = ProviderSet.load(manifest: manifest, registry: registry, dataDir: options.dataDir)
         let plan = try YAMLValue.locating(in: manifestText, file: url.path) { try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir) }
         let providers = try await loading
         let frozen = FrozenRegistry(plan: plan, registry: registry)
@@ -72,9 +74,6 @@ public enum Sweep {
             "\($0.stream).jsonl: incomplete last line at byte \($0.offset) (\($0.length) bytes, left by a crash) moved to quarantine/\($0.quarantine); its work will be redone"
         }
 
-        // Responses a crash left in a pack between its write and its index commit are indexed first, so
-        // that nothing paid for is paid for again (they are recorded as recovered, or found as hits).
-        let recovered = try cache.recoverUnindexed()
         let claimOwner = ClaimOwner.current(run: folder.id)
         defer { try? cache.release(owner: claimOwner) }
         var settings = manifest.operations
@@ -82,11 +81,15 @@ public enum Sweep {
         if let c = options.concurrency { settings.concurrency = c }
         let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: state, cap: settings.budgetUSD,
                                      anchored: loaded.anchored, claimOwner: claimOwner)
+        // A torn line was just cut from its stream: record it before anything else can fail or be killed.
+        for note in tornNotes { try await journal.record(SessionRecord.torn(note)) }
+        // Responses a crash left in a pack between its write and its index commit are indexed first, so
+        // that nothing paid for is paid for again (they are recorded as recovered, or found as hits).
+        let recovered = try cache.recoverUnindexed()
         if !recovered.isEmpty {
             notices.append("cache: \(recovered.count) stored responses a crash left unindexed were indexed again (none is paid for twice)")
         }
         try await journal.record(SessionRecord.start(isResume ? .resume : .launch, environment: RunEnvironment.current(), cache: cache.root, settings: settings))
-        for note in tornNotes { try await journal.record(SessionRecord.torn(note)) }
 
         var sweep = Progress.resume(at: state.ledger.sweep)
         if case let .pending(p) = sweep {
@@ -95,7 +98,8 @@ public enum Sweep {
             sweep = .executing(e)
         }
 
-        let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: providers.byKind), cache: cache,
+        let byKind = try providers.providers(plan: plan, registry: registry, injected: options.providers)
+        let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: byKind), cache: cache,
                                   journal: journal, runID: folder.id, claimOwner: claimOwner)
         let todo = plan.cells.filter { state.needsWork($0.id) }
         let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil

@@ -22,6 +22,16 @@ extension RunJournal {
             anchors.add($0)
             if let q = $0.payload.torn?.quarantine { named.insert(q) }
         }
+        // A kill between cutting a torn tail and recording it leaves a kept file no record names; its name
+        // says where the stream was cut, so the anchor of the cut line is voided before streams are checked.
+        var orphans: [TornLineNote] = []
+        let keptFiles = (try? FileManager.default.contentsOfDirectory(atPath: folder.quarantine.path)) ?? []
+        for file in keptFiles.sorted() where !named.contains(file) {
+            guard let (stream, offset, kept) = RecordStream.parseQuarantineName(file),
+                  let bytes = FileManager.default.contents(atPath: folder.quarantine.appendingPathComponent(file).path) else { continue }
+            if let kept { anchors.void(stream, beyond: kept, place: "quarantine/\(file)") }
+            orphans.append(TornLineNote(stream: stream, offset: offset, length: bytes.count, sha256: Digest.sha256(bytes), quarantine: file, kept: kept))
+        }
         var events = LiveState(), attempts = LiveState(), grades = LiveState()
         var e = StreamTail(count: 0, lastHash: SealedLine.genesis), a = e, g = e
         let heads = anchors.heads
@@ -48,20 +58,12 @@ extension RunJournal {
         for (stream, var tail) in [(EventRecord.stream, e), (AttemptRecord.stream, a), (GradeRecord.stream, g), (SessionRecord.stream, s)] {
             if let t = tail.torn {
                 let url = folder.url.appendingPathComponent("\(stream).jsonl")
-                let kept = try RecordStream.quarantine(t, of: url, into: folder.quarantine)
-                torn.append(TornLineNote(stream: stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: kept, kept: tail.count))
+                let file = try RecordStream.quarantine(t, kept: tail.count, of: url, into: folder.quarantine)
+                torn.append(TornLineNote(stream: stream, offset: t.offset, length: t.bytes.count, sha256: Digest.sha256(t.bytes), quarantine: file, kept: tail.count))
                 tail.torn = nil
             }
             tails[stream] = tail
         }
-        // A kill between cutting a torn tail and recording it leaves a kept file no record names: name it now.
-        let kept = (try? FileManager.default.contentsOfDirectory(atPath: folder.quarantine.path)) ?? []
-        for file in kept.sorted() where file.hasSuffix(".torn") && !named.contains(file) && !torn.contains(where: { $0.quarantine == file }) {
-            let parts = file.dropLast(5).components(separatedBy: "-at-")
-            guard parts.count == 2, let offset = Int(parts[1].split(separator: "-").first ?? ""),
-                  let bytes = FileManager.default.contents(atPath: folder.quarantine.appendingPathComponent(file).path) else { continue }
-            torn.append(TornLineNote(stream: parts[0], offset: offset, length: bytes.count, sha256: Digest.sha256(bytes), quarantine: file, kept: nil))
-        }
-        return Loaded(state: state, tails: tails, torn: torn, anchored: anchors.last?.heads ?? [])
+        return Loaded(state: state, tails: tails, torn: orphans + torn, anchored: anchors.last?.heads ?? [])
     }
 }

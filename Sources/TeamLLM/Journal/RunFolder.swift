@@ -126,13 +126,17 @@ public struct RunFolder: Sendable {
         return try body(ReadExtent(live: live, anchors: anchors))
     }
 
-    /// The cache this run used: the one its last launch or resume recorded, else the manifest's
-    /// (a relative path taken from the folder the run lives in, which is the runs directory it was launched under).
+    /// The cache this run used: the manifest's (a relative path taken from the folder the run lives in, which
+    /// is the runs directory it was launched under, so a runs folder copied or moved whole finds its own copy),
+    /// else the absolute path its last launch or resume recorded.
     public func cacheURL(_ extent: ReadExtent? = nil) throws -> URL {
+        let named = (try? manifest()).map { m in
+            m.cache.hasPrefix("/") ? URL(fileURLWithPath: m.cache) : url.deletingLastPathComponent().appendingPathComponent(m.cache)
+        }
+        if let named, FileManager.default.fileExists(atPath: named.appendingPathComponent("index.sqlite").path) { return named }
         if let recorded = extent?.anchors.cache { return URL(fileURLWithPath: recorded) }
-        let manifest = try manifest()
-        return manifest.cache.hasPrefix("/") ? URL(fileURLWithPath: manifest.cache)
-            : url.deletingLastPathComponent().appendingPathComponent(manifest.cache)
+        if let named { return named }
+        throw RunError.notFound("the run's cache: manifest.json is unreadable and no session recorded one; pass --cache")
     }
 
     /// Creates a run folder atomically: everything is written under a temporary name, then renamed.

@@ -154,13 +154,13 @@ actor RunJournal {
     func sync() throws {
         try cache.sync()
         try cache.renewClaims(owner: claimOwner)
-        for s in [events, attempts, grades] { s.sync() }
+        for s in [events, attempts, grades] { try s.sync() }
         let heads = [events, attempts, grades].map { StreamHead(stream: $0.name, count: $0.count, head: $0.lastHash) }
         if heads != anchored {
             try sessions.append(SessionRecord.anchor(heads))
             anchored = heads
         }
-        sessions.sync()
+        try sessions.sync()
         lastSync = DispatchTime.now()
     }
 }

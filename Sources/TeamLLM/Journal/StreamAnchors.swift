@@ -41,16 +41,21 @@ public struct StreamAnchors: Sendable {
             last = (s.seq, s.payload.at, s.payload.anchor ?? [])
         case .tornLine:
             guard let note = s.payload.torn, let kept = note.kept else { return }
-            for (n, h) in heads[note.stream] ?? [:] where n > kept {
-                // A crash tears at most the last line; an anchored line beyond it was cut deliberately.
-                if n > kept + 1 {
-                    problems.append("\(place): \(note.stream).jsonl was cut back to \(kept) records, but \(h.place) had anchored \(n)")
-                }
-                heads[note.stream]?[n] = nil
-            }
+            void(note.stream, beyond: kept, place: place)
         case .launch, .resume:
             if let c = s.payload.cache { cache = c }
             if let o = s.payload.settings { settings = o }
+        }
+    }
+
+    /// Voids the anchors of a stream beyond `kept` records: a torn last line was cut there. A crash tears
+    /// at most the last line, so an anchored line beyond that one is a problem, named with `place`.
+    public mutating func void(_ stream: String, beyond kept: Int, place: String) {
+        for (n, h) in heads[stream] ?? [:] where n > kept {
+            if n > kept + 1 {
+                problems.append("\(place): \(stream).jsonl was cut back to \(kept) records, but \(h.place) had anchored \(n)")
+            }
+            heads[stream]?[n] = nil
         }
     }
 
@@ -97,15 +102,17 @@ public struct ReadExtent: Sendable {
     }
 }
 
-/// The run digest: one hash over the header's seal and every stream's length and head seal.
+/// The run digest: one hash over the header's seal and each result stream's length and head seal.
 ///
 /// Nothing inside a run folder can show that whole lines were cut off the end of every stream at once,
-/// anchors included; a digest cited outside the folder (a paper, a pre-registration) can.
-/// It is sha256 of the text `header <seal>\n` then `<stream> <count> <head>\n` for events, attempts,
-/// grades and sessions, in that order (docs/crash-consistency.md shows it recomputed in Python).
+/// anchors included; a digest cited outside the folder (a paper, a pre-registration) can. It covers what
+/// the results rest on (events, attempts, grades), not sessions.jsonl, which grows with every resume and
+/// anchor even when nothing else changes: rerunning a finished sweep keeps its digest.
+/// It is sha256 of the text `header <seal>\n` then `<stream> <count> <head>\n` for events, attempts and
+/// grades, in that order (docs/crash-consistency.md shows it recomputed in Python).
 public enum RunDigest {
     /// The streams a digest covers, in order.
-    public static let streams = [EventRecord.stream, AttemptRecord.stream, GradeRecord.stream, SessionRecord.stream]
+    public static let streams = [EventRecord.stream, AttemptRecord.stream, GradeRecord.stream]
 
     public static func compute(headerSeal: String, heads: [StreamHead]) -> String {
         var text = "header \(headerSeal)\n"

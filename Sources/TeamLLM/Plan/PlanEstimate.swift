@@ -30,10 +30,10 @@ public struct PlanEstimate: Sendable {
         }
         let manifest = try Manifest.parse(text, file: url.path, registry: registry)
         let plan = try YAMLValue.locating(in: text, file: url.path) { try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir) }
-        let providers = try ProviderSet.make(manifest: plan.manifest, registry: registry, dataDir: options.dataDir)
+        let providers = try ProviderSet.load(manifest: plan.manifest, registry: registry, dataDir: options.dataDir).providers(plan: plan, registry: registry)
         let cacheURL = options.cacheURL(manifest)
         let cache = FileManager.default.fileExists(atPath: cacheURL.path) ? try ResponseCache(root: cacheURL) : nil
-        let builder = RequestBuilder(plan: plan, registry: registry, providers: providers.byKind)
+        let builder = RequestBuilder(plan: plan, registry: registry, providers: providers)
         var rows: [String: (cells: Int, calls: Int, tokens: Int)] = [:]
         for cell in plan.cells {
             let (request, _, _) = try builder.request(for: cell)

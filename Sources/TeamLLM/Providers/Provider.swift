@@ -28,17 +28,6 @@ public struct ProviderRequest: Codable, Equatable, Sendable {
     public func canonical() throws -> Data { try CanonicalJSON.encode(self) }
 }
 
-/// Facts about the item behind a request that offline providers need and no wire request carries.
-public struct ItemContext: Sendable {
-    public let benchmark: BenchmarkEntry
-    public let item: Item
-    /// Registry model id.
-    public var model: String { modelEntry.id }
-    /// The registry entry of the model (its prices meter simulated calls).
-    public let modelEntry: ModelEntry
-    public let masterSeed: Int
-}
-
 /// What a provider returns for one call.
 public struct ProviderResponse: Sendable {
     /// The response body exactly as received; stored content-addressed in the cache.
@@ -64,8 +53,9 @@ public protocol Provider: Sendable {
     var callsArePaid: Bool { get }
     /// The base URL recorded in every request this provider makes, for a given model.
     func baseURL(for model: ModelEntry) -> String
-    /// Makes one call. Cancellation of the calling task must end it promptly with `cancelled`.
-    func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse
+    /// Makes one call, knowing only the request (never the item's gold answer). Cancellation of the calling
+    /// task must end it promptly with `cancelled`.
+    func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse
 }
 
 extension AttemptFailure {

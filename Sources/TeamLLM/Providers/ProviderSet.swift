@@ -2,28 +2,39 @@ import Foundation
 
 /// The providers a manifest routes its models to, built once per sweep.
 struct ProviderSet: Sendable {
-    var byKind: [ProviderKind: any Provider] = [:]
+    /// The recording replayed models answer from, loaded before the plan exists (it is the bulk of start-up).
+    var replay: ReplayProvider?
     /// (recording file, sha256) of each recording read, for the run header.
     var recordingHashes: [(String, String)] = []
 
-    /// The providers of every model the manifest names.
-    static func make(manifest: Manifest, registry: Registry, dataDir: URL) throws -> ProviderSet {
+    /// Loads what the offline providers read from disk.
+    static func load(manifest: Manifest, registry: Registry, dataDir: URL) throws -> ProviderSet {
         var out = ProviderSet()
-        let kinds = Set(manifest.models.map(\.provider))
-        if kinds.contains(.replay) {
-            // Manifest validation guarantees every replayed model's recording covers the sweep's one benchmark.
-            let replayed = try manifest.models.filter { $0.provider == .replay }.map { try registry.model($0.ref) }
-            let ids = Set(replayed.compactMap { $0.replay?.recording })
-            guard ids.count == 1, let id = ids.first, let rec = registry.recordings[id] else {
-                throw RunError.corrupt("replayed models must come from one recording; found \(ids.sorted())")
-            }
-            let provider = try ReplayProvider(recording: rec, models: replayed, dataDir: dataDir)
-            out.byKind[.replay] = provider
-            out.recordingHashes.append((rec.file, provider.sha256))
+        guard manifest.models.contains(where: { $0.provider == .replay }) else { return out }
+        // Manifest validation guarantees every replayed model's recording covers the sweep's one benchmark.
+        let replayed = try manifest.models.filter { $0.provider == .replay }.map { try registry.model($0.ref) }
+        let ids = Set(replayed.compactMap { $0.replay?.recording })
+        guard ids.count == 1, let id = ids.first, let rec = registry.recordings[id] else {
+            throw RunError.corrupt("replayed models must come from one recording; found \(ids.sorted())")
         }
-        if kinds.contains(.simulated), let s = manifest.providers.simulated {
-            out.byKind[.simulated] = SimulatedProvider(settings: s)
+        let provider = try ReplayProvider(recording: rec, models: replayed, dataDir: dataDir)
+        out.replay = provider
+        out.recordingHashes.append((rec.file, provider.sha256))
+        return out
+    }
+
+    /// The provider of each kind the plan uses, answering its prompts; one in `injected` takes the place
+    /// of the built one (a test double, run through the real executor).
+    func providers(plan: SweepPlan, registry: Registry, injected: [ProviderKind: any Provider] = [:]) throws -> [ProviderKind: any Provider] {
+        var out: [ProviderKind: any Provider] = [:]
+        let kinds = Set(plan.manifest.models.map(\.provider))
+        let needsIndex = kinds.contains { injected[$0] == nil }
+        let prompts = needsIndex ? try PromptIndex(plan: plan, registry: registry) : PromptIndex()
+        if kinds.contains(.replay), let replay { out[.replay] = replay.answering(prompts) }
+        if kinds.contains(.simulated), let s = plan.manifest.providers.simulated {
+            out[.simulated] = SimulatedProvider(settings: s, prompts: prompts, models: plan.models, masterSeed: plan.manifest.seed)
         }
+        for (kind, provider) in injected { out[kind] = provider }
         return out
     }
 }

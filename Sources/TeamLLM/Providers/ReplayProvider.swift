@@ -22,6 +22,15 @@ public struct ReplayProvider: Provider {
     }
     /// Model slug → the model's key in a recording row.
     private let keys: [String: String]
+    /// The items it may be asked (the recording is matched by their question text).
+    private var prompts = PromptIndex()
+
+    /// This provider, answering the prompts of `index` (the recording loads before the plan is known).
+    public func answering(_ index: PromptIndex) -> ReplayProvider {
+        var copy = self
+        copy.prompts = index
+        return copy
+    }
 
     /// Loads and checks a recording from the data directory, for the registry models it replays.
     public init(recording: RecordingEntry, models: [ModelEntry], dataDir: URL) throws {
@@ -62,12 +71,15 @@ public struct ReplayProvider: Provider {
         enum CodingKeys: String, CodingKey { case recording, sha256, line, key, publisherIsCorrect = "publisher_is_correct" }
     }
 
-    public func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse {
-        guard let (line, outputs) = rows[context.item.question] else {
-            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no row for item \(context.item.id) of \(context.benchmark.id)")
+    public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
+        guard let asked = prompts.entry(for: request.messages) else {
+            throw AttemptFailure(kind: "no_recording", message: "this prompt asks no item of the plan the replay was given")
+        }
+        guard let (line, outputs) = rows[asked.item.question] else {
+            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no row for item \(asked.item.id) of \(asked.benchmark.id)")
         }
         guard let key = keys[request.model], let output = outputs[key], let solution = output.solution else {
-            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no output of model '\(request.model)' for item \(context.item.id)")
+            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no output of model '\(request.model)' for item \(asked.item.id)")
         }
         let label = output.label
         let body = ChatCompletionBody(object: "chat.completion", model: request.model, provider: "replay",

@@ -10,10 +10,20 @@ public struct SimulatedProvider: Provider {
     public let kind = ProviderKind.simulated
     public let callsArePaid = true
     let settings: SimulatedSettings
+    /// The items it may be asked, with their gold answers: a simulation must know what is right.
+    let prompts: PromptIndex
+    /// Model slug → registry entry (its id keys the accuracy; its prices meter the call).
+    let models: [String: ModelEntry]
+    let masterSeed: Int
     /// Generator version; part of the base URL so a change cannot reuse old cache entries.
     static let generator = "teamllm-simulated/1"
 
-    public init(settings: SimulatedSettings) { self.settings = settings }
+    public init(settings: SimulatedSettings, prompts: PromptIndex, models: [ModelEntry], masterSeed: Int) {
+        self.settings = settings
+        self.prompts = prompts
+        self.models = Dictionary(models.map { ($0.slug, $0) }, uniquingKeysWith: { a, _ in a })
+        self.masterSeed = masterSeed
+    }
 
     public func baseURL(for model: ModelEntry) -> String {
         let acc = settings.accuracy[model.id] ?? 0
@@ -39,17 +49,20 @@ public struct SimulatedProvider: Provider {
         return rng.unit() < settings.commonMode
     }
 
-    public func complete(_ request: ProviderRequest, context: ItemContext) async throws(AttemptFailure) -> ProviderResponse {
-        guard let accuracy = settings.accuracy[context.model] else {
-            throw AttemptFailure(kind: "unknown_model", message: "no simulated accuracy for model '\(context.model)'")
+    public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
+        guard let model = models[request.model], let accuracy = settings.accuracy[model.id] else {
+            throw AttemptFailure(kind: "unknown_model", message: "no simulated accuracy for model '\(request.model)'")
+        }
+        guard let asked = prompts.entry(for: request.messages) else {
+            throw AttemptFailure(kind: "unknown_prompt", message: "the simulated pool was not given the item this prompt asks")
         }
         let requestBytes: Data
         do { requestBytes = try request.canonical() } catch { throw AttemptFailure(kind: "internal", message: "\(error)") }
         var rng = SplitMix64(text: "teamllm/simulated/call/v1|" + Digest.sha256(requestBytes))
-        let common = isCommonFailure(benchmark: context.benchmark.id, item: context.item.id, masterSeed: context.masterSeed)
+        let common = isCommonFailure(benchmark: asked.benchmark.id, item: asked.item.id, masterSeed: masterSeed)
         let correct = !common && rng.unit() < accuracy
-        let answer = correct ? context.item.gold : Self.wrongAnswer(gold: context.item.gold, format: context.benchmark.answerFormat, rng: &rng)
-        let text = Self.render(answer: answer, format: context.benchmark.answerFormat, item: context.item.id)
+        let answer = correct ? asked.item.gold : Self.wrongAnswer(gold: asked.item.gold, format: asked.benchmark.answerFormat, rng: &rng)
+        let text = Self.render(answer: answer, format: asked.benchmark.answerFormat, item: asked.item.id)
         let inputTokens = TokenEstimate.prompt(request.messages)
         let outputTokens = min(request.maxTokens, 40 + Int(rng.next() % 200))
         let latency = 150 + outputTokens * 8 + Int(rng.next() % 300)
@@ -58,7 +71,7 @@ public struct SimulatedProvider: Provider {
                 throw .cancelled()
             }
         }
-        let price = context.modelEntry
+        let price = model
         let cost = USD.cost(tokens: inputTokens, perMillion: price.inputPerMTok) + USD.cost(tokens: outputTokens, perMillion: price.outputPerMTok)
         let body = ChatCompletionBody(
             object: "chat.completion", model: request.model, provider: "simulated",

@@ -237,18 +237,34 @@ final class RecordStream {
         unsynced = true
     }
 
-    /// Flushes to stable storage if anything was appended since the last sync.
-    func sync() {
-        if unsynced { fsync(fd); unsynced = false }
+    /// Flushes to stable storage if anything was appended since the last sync; a failure is an error, since
+    /// the anchor written next vouches for these records.
+    func sync() throws {
+        guard unsynced else { return }
+        guard fsync(fd) == 0 else { throw RecordStreamError.writeFailed(file: url.path, reason: "fsync failed: \(String(cString: strerror(errno)))") }
+        unsynced = false
+    }
+
+    /// The stream, offset and kept record count a quarantine file name holds (`kept` is nil in names from
+    /// before it was recorded).
+    static func parseQuarantineName(_ file: String) -> (stream: String, offset: Int, kept: Int?)? {
+        guard file.hasSuffix(".torn") else { return nil }
+        let parts = file.dropLast(5).components(separatedBy: "-at-")
+        guard parts.count == 2 else { return nil }
+        let fields = parts[1].split(separator: "-")
+        guard let offset = fields.first.flatMap({ Int($0) }) else { return nil }
+        let kept = fields.count == 3 && fields[1].hasPrefix("k") ? Int(fields[1].dropFirst()) : nil
+        return (parts[0], offset, kept)
     }
 
     /// Moves a torn tail out of the stream into `quarantine`, keeping its exact bytes.
     ///
     /// Returns the quarantine file name. The stream is cut back to its last complete line, so
     /// the chain can continue; the bytes are never dropped, and the caller records the event.
-    static func quarantine(_ torn: TornTail, of url: URL, into dir: URL) throws -> String {
+    static func quarantine(_ torn: TornTail, kept: Int, of url: URL, into dir: URL) throws -> String {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let name = "\(url.deletingPathExtension().lastPathComponent)-at-\(torn.offset)-\(Digest.sha256(torn.bytes).prefix(12)).torn"
+        // The name carries what the session record will: a crash before that record leaves a file that says it all.
+        let name = "\(url.deletingPathExtension().lastPathComponent)-at-\(torn.offset)-k\(kept)-\(Digest.sha256(torn.bytes).prefix(12)).torn"
         let dest = dir.appendingPathComponent(name)
         try torn.bytes.write(to: dest, options: .atomic)
         let qfd = open(dest.path, O_RDONLY)
