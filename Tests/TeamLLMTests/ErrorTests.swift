@@ -131,7 +131,7 @@ struct ErrorTests {
         let runs = dir.appendingPathComponent("runs")
         let r = try await Sweep.run(manifest: Fixtures.write(Fixtures.manifest(items: 3), to: dir), options: Fixtures.options(runsDir: runs))
         let status = try RunStatus.read(r.folder).render()
-        #expect(status.contains("attempts: paid 6, free (replayed, $0) 12, cache hits 0"), "\(status)")
+        #expect(status.contains("attempts: paid 6, free ($0: replays and zero-cost calls) 12, cache hits 0"), "\(status)")
         let replayed = try #require(Matrix.build(r.folder).cells.first { $0.model == "gpt3-6b-finetuning" })
         #expect(replayed.latencyMs == nil)
         let audit = try Fixtures.cli(["audit", r.folder.url.path, "--model", "gpt3-6b-finetuning", "--item", replayed.item])

@@ -83,10 +83,19 @@ extension ResponseCache {
                 let statement = try db.cachedStatement(sql: "SELECT 1 FROM responses WHERE request_key = ?")
                 return try responses.filter { try Bool.fetchOne(statement, arguments: [$0.key]) != true }
             }
+            var unresolved: [PackedResponse] = []
             for r in unknown {
                 guard let packed = try? CanonicalJSON.decode(PackedResponse.self, from: readPack(number, r.offset, r.length)),
                       packed.requestKey == r.key else { continue }
-                found.append((packed, bodies[packed.responseHash]))
+                if let body = bodies[packed.responseHash] { found.append((packed, body)) } else { unresolved.append(packed) }
+            }
+            // A body can lie before where this walk began: an earlier walk passed it while the same write's
+            // response entry was still incomplete. Those (rare) bodies are looked for in the whole pack.
+            if !unresolved.isEmpty {
+                try walk(pack: number) { tag, offset, _, length, hash, _ in
+                    if tag == PackEntry.bodyTag, let hash { bodies[hash] = (number, offset, length) }
+                }
+                for packed in unresolved { found.append((packed, bodies[packed.responseHash])) }
             }
         }
         var recovered: [String] = []

@@ -103,7 +103,13 @@ public enum Sweep {
                                   journal: journal, runID: folder.id, claimOwner: claimOwner)
         let todo = plan.cells.filter { state.needsWork($0.id) }
         let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
-        let stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter)
+        let stoppedBy: String?
+        do { stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter) } catch {
+            // What was written before the error is made durable and anchored before the error is reported.
+            ticker?.cancel()
+            try? await journal.sync()
+            throw error
+        }
         ticker?.cancel()
         _ = await ticker?.value
 

@@ -26,7 +26,7 @@ extension RunFolder {
             let datasets: [String: String]
             let environment: RunEnvironment
         }
-        let folder = try create(at: folderURL, manifest: manifest, manifestText: manifestText, planTable: plan.table, registry: frozen) { registryHash in
+        let (folder, created) = try create(at: folderURL, manifest: manifest, manifestText: manifestText, planTable: plan.table, registry: frozen) { registryHash in
             let fp = Fingerprint(run: folderURL.lastPathComponent, manifestHash: try manifest.hash(), manifestSourceHash: Digest.sha256(manifestText),
                                  planHash: plan.hash, registryHash: registryHash, cells: plan.cells.count, datasets: datasets, environment: env)
             return RunHeader(run: fp.run, manifestHash: fp.manifestHash, manifestSourceHash: fp.manifestSourceHash, planHash: fp.planHash,
@@ -34,8 +34,7 @@ extension RunFolder {
                              fingerprint: try CanonicalJSON.hash(fp), createdAt: Clock.now())
         }
         // Another launcher may have created it first; then this is a resume of theirs.
-        if folder.url != folderURL { return (folder, true) }
-        return (folder, false)
+        return (folder, !created)
     }
 
     /// Refuses to continue a run with a manifest or registry other than the ones it was frozen with.

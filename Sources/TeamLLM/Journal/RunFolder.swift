@@ -141,7 +141,7 @@ public struct RunFolder: Sendable {
 
     /// Creates a run folder atomically: everything is written under a temporary name, then renamed.
     static func create(at url: URL, manifest: Manifest, manifestText: String, planTable: String, registry: FrozenRegistry,
-                       header: (String) throws -> RunHeader) throws -> RunFolder {
+                       header: (String) throws -> RunHeader) throws -> (folder: RunFolder, created: Bool) {
         let fm = FileManager.default
         let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).staging-\(getpid())")
         try? fm.removeItem(at: staging)
@@ -170,10 +170,10 @@ public struct RunFolder: Sendable {
         }
         do { try fm.moveItem(at: staging, to: url) } catch {
             try? fm.removeItem(at: staging)
-            if fm.fileExists(atPath: url.path) { return RunFolder(url: url) } // another launcher won the race
+            if fm.fileExists(atPath: url.path) { return (RunFolder(url: url), false) } // another launcher won the race
             throw RunError.cannotWrite(path: url.path, reason: SystemError.words(error))
         }
-        return RunFolder(url: url)
+        return (RunFolder(url: url), true)
     }
 }
 

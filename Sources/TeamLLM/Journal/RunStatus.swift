@@ -7,7 +7,7 @@ public struct RunStatus: Sendable {
     public let cells: Int
     public let byPhase: [Phase: Int]
     public let attemptsByStatus: [AttemptStatus: Int]
-    /// `ok` attempts that cost nothing (replays of recorded outputs): called, but not paid for.
+    /// `ok` attempts that cost nothing (replays of recorded outputs, or a provider that charged $0): called, not paid for.
     public let freeCalls: Int
     public let spend: USD
     /// The budget cap of the last session, if recorded.
@@ -41,7 +41,7 @@ public struct RunStatus: Sendable {
         if !extent.isEmpty { s += "as of \(extent)\n" }
         s += "cells \(cells): " + Phase.allCases.map { "\($0.rawValue.uppercased()) \(byPhase[$0] ?? 0)" }.joined(separator: ", ") + "\n"
         let called = attemptsByStatus[.ok] ?? 0
-        s += "attempts: paid \(called - freeCalls), free (replayed, $0) \(freeCalls), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable grades \(ungradable)\n"
+        s += "attempts: paid \(called - freeCalls), free ($0: replays and zero-cost calls) \(freeCalls), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable grades \(ungradable)\n"
         s += "spend $\(spend)" + (budget.map { " of budget $\($0) (the last session's cap)" } ?? "") + "\n"
         s += "left: \(cells - (byPhase[.completed] ?? 0)) cells\n"
         return s

@@ -31,7 +31,7 @@ struct YAMLValue {
     private static func duplicateMark(of key: String, after first: Mark, in text: String) -> (Int, Int) {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let patterns = ["\(key):", "\"\(key)\":", "'\(key)':", "\(key) :"]
-        for (i, line) in lines.enumerated() where i + 1 >= first.line {
+        for (i, line) in lines.enumerated() where i + 1 >= first.line && !line.drop(while: { $0 == " " }).hasPrefix("#") {
             var searchFrom = line.startIndex
             if i + 1 == first.line {
                 // Skip the first occurrence itself on its own line.
