@@ -127,4 +127,29 @@ struct AnchorTests {
             + "grades 0 \(SealedLine.genesis)\n"
         #expect(RunDigest.compute(headerSeal: String(repeating: "d", count: 64), heads: heads.reversed()) == Digest.sha256(text))
     }
+
+    @Test("records appended before a long quiet spell (slow calls) are committed and anchored within about a second, by the timer")
+    func timerCommit() async throws {
+        let dir = Fixtures.tempDir("timer")
+        // 10 cells, two calls at a time, each call sleeping 0.2–1.2 s: the batch's records come only at its end.
+        let manifest = try Fixtures.write(Fixtures.simulatedManifest(name: "timer", items: 5, sleepScale: 0.5, concurrency: 2), to: dir)
+        let runs = dir.appendingPathComponent("runs")
+        let task = Task { try await Sweep.run(manifest: manifest, options: Fixtures.options(runsDir: runs)) }
+        let registry = try Fixtures.registry()
+        let folder = RunFolder(url: runs.appendingPathComponent(try Manifest.parse(String(contentsOf: manifest, encoding: .utf8), file: "m", registry: registry).runID()))
+        var anchoredStart = false
+        for _ in 0..<100 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            guard let text = try? String(contentsOf: folder.stream(SessionRecord.self), encoding: .utf8) else { continue }
+            // An anchor that covers the 10 started events while no attempt is written yet: only the timer makes one.
+            if text.split(separator: "\n").contains(where: { $0.contains(#""count":11,"#) && $0.contains(#""count":0,"#) && $0.contains(#""kind":"anchor""#) }) {
+                anchoredStart = true
+                break
+            }
+            if (try? Fixtures.lines(folder.stream(AttemptRecord.self)).count) ?? 0 > 0 { break }
+        }
+        let report = try await task.value
+        #expect(report.sweepPhase == .completed)
+        #expect(anchoredStart, "no group commit happened while the calls ran")
+    }
 }

@@ -82,6 +82,9 @@ public final class ResponseCache: Sendable {
     public let root: URL
     let db: DatabaseQueue
     let pack: PackWriter
+    /// SQLite write transactions (which wait on other processes' locks) and pack writes run here, off the
+    /// cooperative pool.
+    private let io = QueueExecutor(label: "teamllm.cache")
     /// Packs roll over at this size.
     static let packLimit: off_t = 1 << 30
 
@@ -305,6 +308,24 @@ public final class ResponseCache: Sendable {
                 return kept
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
+    }
+
+    /// `store`, run on the cache's own I/O thread.
+    public func storeOffPool(_ payments: [Payment]) async throws -> [CacheEntry] {
+        guard !payments.isEmpty else { return [] }
+        return try await io.run { try self.store(payments) }
+    }
+
+    /// `claim`, run on the cache's own I/O thread.
+    public func claimOffPool(_ keys: [String], owner: ClaimOwner) async throws -> [String: ClaimOutcome] {
+        guard !keys.isEmpty else { return [:] }
+        return try await io.run { try self.claim(keys, owner: owner) }
+    }
+
+    /// `release`, run on the cache's own I/O thread.
+    public func releaseOffPool(_ keys: [String], owner: ClaimOwner) async throws {
+        guard !keys.isEmpty else { return }
+        try await io.run { try self.release(keys, owner: owner) }
     }
 
     /// Everything stored for a set of requests, read in one transaction: entry, raw request, body

@@ -238,7 +238,7 @@ struct CellContext: Sendable {
                 if let hit = hits[prepared[i].key] { out[i] = fromCache(prepared[i], hit, wasExecuting: wasExecuting[i]) } else { misses.append(i) }
             }
             let paid = misses.filter { providers[prepared[$0].request.provider]?.callsArePaid == true }
-            let claims = try cache.claim(paid.map { prepared[$0].key }, owner: claimOwner)
+            let claims = try await cache.claimOffPool(paid.map { prepared[$0].key }, owner: claimOwner)
             var toCall = misses.filter { claims[prepared[$0].key]?.mayCall ?? true }
             pending = misses.filter { !(claims[prepared[$0].key]?.mayCall ?? true) }
             let claimed = toCall.map { prepared[$0].key }.filter { claims[$0] != nil }
@@ -251,9 +251,9 @@ struct CellContext: Sendable {
             }
             do {
                 try await call(toCall, prepared, into: &out, concurrency: concurrency)
-                try cache.release(claimed, owner: claimOwner)
+                try await cache.releaseOffPool(claimed, owner: claimOwner)
             } catch {
-                try? cache.release(claimed, owner: claimOwner)
+                try? await cache.releaseOffPool(claimed, owner: claimOwner)
                 throw error
             }
         }
@@ -289,7 +289,7 @@ struct CellContext: Sendable {
                 storeError = storeError ?? error
             }
         }
-        let kept = try cache.store(unstored.map { i, r, m in payment(prepared[i], r, m) })
+        let kept = try await cache.storeOffPool(unstored.map { i, r, m in payment(prepared[i], r, m) })
         for ((i, r, m), entry) in zip(unstored, kept) { out[i] = made(prepared[i], r, m, entry) }
         // A paid response that could not be stored leaves its cell EXECUTING; the others are kept above.
         if let storeError { throw storeError }
@@ -348,7 +348,7 @@ struct CellContext: Sendable {
         let m = CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,
                                     costSource: r.costSource, latencyMs: r.latencyMs, at: Clock.now())
         guard provider.callsArePaid else { return .response(r, m, stored: nil) }
-        do { return .response(r, m, stored: try cache.store([payment(p, r, m)])[0]) } catch { return .storeFailed(error) }
+        do { return .response(r, m, stored: try await cache.storeOffPool([payment(p, r, m)])[0]) } catch { return .storeFailed(error) }
     }
 
     /// The grade of the cell's final attempt, or nil when that attempt failed (nothing to grade).

@@ -81,6 +81,14 @@ public enum Sweep {
         if let c = options.concurrency { settings.concurrency = c }
         let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: state, cap: settings.budgetUSD,
                                      anchored: loaded.anchored, claimOwner: claimOwner)
+        // Group commit at least once a second while records wait, even when no append comes to trigger it.
+        let committer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                await journal.tick()
+            }
+        }
+        defer { committer.cancel() }
         // A torn line was just cut from its stream: record it before anything else can fail or be killed.
         for note in tornNotes { try await journal.record(SessionRecord.torn(note)) }
         // Responses a crash left in a pack between its write and its index commit are indexed first, so

@@ -8,6 +8,9 @@ import Foundation
 /// (each stream's length and head seal) is appended to the sessions stream and fsynced, so a stream cut
 /// shorter than what was once durable is caught, and readers of a live run have a consistent prefix.
 actor RunJournal {
+    /// Appends and fsyncs block: the journal runs on a thread of its own, not the cooperative pool.
+    private let executor = QueueExecutor(label: "teamllm.journal")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     let folder: RunFolder
     private let cache: ResponseCache
     private let events: RecordStream
@@ -16,6 +19,8 @@ actor RunJournal {
     private let sessions: RecordStream
     private(set) var state: LiveState
     private var lastSync = DispatchTime.now()
+    /// A group commit the timer made that failed: raised by the next append, so no failure goes unreported.
+    private var timerFailure: (any Error)?
     /// The heads the last anchor recorded.
     private var anchored: [StreamHead]
     private var reserved: USD = .zero
@@ -70,6 +75,7 @@ actor RunJournal {
 
     /// Writes cell transitions (each checked against the ledger first) with one append.
     func record(_ transitions: [Encoded<EventRecord>]) throws {
+        if let timerFailure { throw timerFailure }
         guard !transitions.isEmpty else { return }
         // Checked before, applied after the append, so the live state never runs ahead of the file.
         // A batch holds one transition per cell, so each is checked against the ledger as it stands.
@@ -98,6 +104,7 @@ actor RunJournal {
     /// Writes what a batch of cells did, stream by stream: new attempts, then EXECUTING → VERIFYING, then
     /// grades, then VERIFYING → COMPLETED. A resume accepts a kill between any two of these writes.
     func record(_ batch: BatchRecords) throws {
+        if let timerFailure { throw timerFailure }
         try attempts.append(batch.attempts)
         for a in batch.attempts {
             state.add(a.record)
@@ -145,7 +152,14 @@ actor RunJournal {
         for r in reservations { reserved = USD(reserved.value - r.value) }
     }
 
-    private func syncIfDue() throws {
+    /// The timer's group commit: a failure is kept and raised by the next append.
+    func tick() {
+        do { try syncIfDue() } catch { timerFailure = timerFailure ?? error }
+    }
+
+    /// Group commit if the last one was over a second ago (the sweep's timer calls it, so records appended
+    /// before a long quiet spell, such as slow calls, become durable within about a second).
+    func syncIfDue() throws {
         let now = DispatchTime.now()
         if now.uptimeNanoseconds - lastSync.uptimeNanoseconds > 1_000_000_000 { try sync() }
     }
