@@ -52,43 +52,64 @@ extension ResponseCache {
     /// Claims request keys for `owner`, in one transaction.
     public func claim(_ keys: [String], owner: ClaimOwner, now: Date = Date()) throws -> [String: ClaimOutcome] {
         guard !keys.isEmpty else { return [:] }
-        do {
-            return try db.write { db in
-                let stored = try db.cachedStatement(sql: "SELECT 1 FROM responses WHERE request_key = ?")
-                let holder = try db.cachedStatement(sql: "SELECT owner, host, pid, expires FROM claims WHERE request_key = ?")
-                let put = try db.cachedStatement(sql: "INSERT OR REPLACE INTO claims (request_key, owner, host, pid, expires) VALUES (?, ?, ?, ?, ?)")
-                var out: [String: ClaimOutcome] = [:]
-                let expires = now.timeIntervalSince1970 + Self.claimLease
-                for key in keys {
-                    if try Bool.fetchOne(stored, arguments: [key]) == true { out[key] = .stored; continue }
-                    if let row = try Row.fetchOne(holder, arguments: [key]) {
-                        let other: String = row["owner"], host: String = row["host"], pid: Int32 = row["pid"], until: Double = row["expires"]
-                        let gone = host == owner.host && kill(pid, 0) != 0 && errno == ESRCH
-                        if other != owner.id && until > now.timeIntervalSince1970 && !gone { out[key] = .heldBy(other); continue }
-                        try put.execute(arguments: [key, owner.id, owner.host, owner.pid, expires])
-                        out[key] = other == owner.id ? .claimed : .takenOver(from: other)
-                        continue
-                    }
-                    try put.execute(arguments: [key, owner.id, owner.host, owner.pid, expires])
-                    out[key] = .claimed
-                }
-                return out
+        do { return try db.write { db in try Self.claim(keys, owner: owner, now: now, db) } } catch let e as DatabaseError {
+            throw CacheError.database(e.message ?? "\(e)")
+        }
+    }
+
+    /// `claim`, without holding a cooperative thread while SQLite waits for another process's lock.
+    public func claimOffPool(_ keys: [String], owner: ClaimOwner) async throws -> [String: ClaimOutcome] {
+        guard !keys.isEmpty else { return [:] }
+        let now = Date()
+        do { return try await db.write { db in try Self.claim(keys, owner: owner, now: now, db) } } catch let e as DatabaseError {
+            throw CacheError.database(e.message ?? "\(e)")
+        }
+    }
+
+    private static func claim(_ keys: [String], owner: ClaimOwner, now: Date, _ db: Database) throws -> [String: ClaimOutcome] {
+        let stored = try db.cachedStatement(sql: "SELECT 1 FROM responses WHERE request_key = ?")
+        let holder = try db.cachedStatement(sql: "SELECT owner, host, pid, expires FROM claims WHERE request_key = ?")
+        let put = try db.cachedStatement(sql: "INSERT OR REPLACE INTO claims (request_key, owner, host, pid, expires) VALUES (?, ?, ?, ?, ?)")
+        var out: [String: ClaimOutcome] = [:]
+        let expires = now.timeIntervalSince1970 + Self.claimLease
+        for key in keys {
+            if try Bool.fetchOne(stored, arguments: [key]) == true { out[key] = .stored; continue }
+            if let row = try Row.fetchOne(holder, arguments: [key]) {
+                let other: String = row["owner"], host: String = row["host"], pid: Int32 = row["pid"], until: Double = row["expires"]
+                let gone = host == owner.host && kill(pid, 0) != 0 && errno == ESRCH
+                if other != owner.id && until > now.timeIntervalSince1970 && !gone { out[key] = .heldBy(other); continue }
+                try put.execute(arguments: [key, owner.id, owner.host, owner.pid, expires])
+                out[key] = other == owner.id ? .claimed : .takenOver(from: other)
+                continue
             }
-        } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
+            try put.execute(arguments: [key, owner.id, owner.host, owner.pid, expires])
+            out[key] = .claimed
+        }
+        return out
+    }
+
+    /// `release` of some keys, without holding a cooperative thread.
+    public func releaseOffPool(_ keys: [String], owner: ClaimOwner) async throws {
+        guard !keys.isEmpty else { return }
+        do { try await db.write { db in try Self.release(keys, owner: owner, db) } } catch let e as DatabaseError {
+            throw CacheError.database(e.message ?? "\(e)")
+        }
     }
 
     /// Releases `owner`'s claims on these keys (all of its claims when `keys` is nil).
     public func release(_ keys: [String]? = nil, owner: ClaimOwner) throws {
-        do {
-            try db.write { db in
-                if let keys {
-                    let delete = try db.cachedStatement(sql: "DELETE FROM claims WHERE request_key = ? AND owner = ?")
-                    for key in keys { try delete.execute(arguments: [key, owner.id]) }
-                } else {
-                    try db.execute(sql: "DELETE FROM claims WHERE owner = ?", arguments: [owner.id])
-                }
-            }
-        } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
+        do { try db.write { db in try Self.release(keys, owner: owner, db) } } catch let e as DatabaseError {
+            throw CacheError.database(e.message ?? "\(e)")
+        }
+    }
+
+    private static func release(_ keys: [String]?, owner: ClaimOwner, _ db: Database) throws {
+        if let keys {
+            let delete = try db.cachedStatement(sql: "DELETE FROM claims WHERE request_key = ? AND owner = ?")
+            for key in keys { try delete.execute(arguments: [key, owner.id]) }
+        } else {
+            try db.execute(sql: "DELETE FROM claims WHERE owner = ?", arguments: [owner.id])
+        }
     }
 
     /// Extends every claim `owner` holds by a lease from now.

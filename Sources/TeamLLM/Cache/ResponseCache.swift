@@ -82,9 +82,6 @@ public final class ResponseCache: Sendable {
     public let root: URL
     let db: DatabaseQueue
     let pack: PackWriter
-    /// SQLite write transactions (which wait on other processes' locks) and pack writes run here, off the
-    /// cooperative pool.
-    private let io = QueueExecutor(label: "teamllm.cache")
     /// Packs roll over at this size.
     static let packLimit: off_t = 1 << 30
 
@@ -234,6 +231,24 @@ public final class ResponseCache: Sendable {
     /// New bodies are appended to the pack, in one write, before the rows that point at them are committed.
     public func store(_ payments: [Payment]) throws -> [CacheEntry] {
         guard !payments.isEmpty else { return [] }
+        let (fresh, meteringJSON) = try Self.entries(for: payments)
+        do { return try db.write { db in try self.write(payments, fresh, meteringJSON, db) } } catch let e as DatabaseError {
+            throw CacheError.database(e.message ?? "\(e)")
+        }
+    }
+
+    /// `store`, without holding a cooperative thread while SQLite waits for its lock or writes: GRDB runs
+    /// the transaction on its writer queue and resumes the caller when it is done.
+    public func storeOffPool(_ payments: [Payment]) async throws -> [CacheEntry] {
+        guard !payments.isEmpty else { return [] }
+        let (fresh, meteringJSON) = try Self.entries(for: payments)
+        do { return try await db.write { db in try self.write(payments, fresh, meteringJSON, db) } } catch let e as DatabaseError {
+            throw CacheError.database(e.message ?? "\(e)")
+        }
+    }
+
+    /// The entry each payment would make, with its metering as canonical JSON.
+    private static func entries(for payments: [Payment]) throws -> ([CacheEntry], [String]) {
         var fresh: [CacheEntry] = []
         var meteringJSON: [String] = []
         for p in payments {
@@ -245,87 +260,70 @@ public final class ResponseCache: Sendable {
                                                                 originRun: p.originRun, originAttempt: p.originAttempt, meteringJSON: json)))
             meteringJSON.append(json)
         }
-        do {
-            return try db.write { db in
-                let known = try db.cachedStatement(sql: "SELECT 1 FROM bodies WHERE hash = ?")
-                // Each new body, then each response's own entry, in one write, before any row is committed.
-                var chunks: [Data] = []
-                var newBodies: [(hash: String, length: Int, chunk: Int)] = []
-                var seen = Set<String>()
-                for (p, e) in zip(payments, fresh) where seen.insert(e.responseHash).inserted {
-                    if try Bool.fetchOne(known, arguments: [e.responseHash]) != true {
-                        newBodies.append((e.responseHash, p.body.count, chunks.count))
-                        chunks.append(PackEntry.body(p.body, hash: e.responseHash))
-                    }
-                }
-                for (i, (p, e)) in zip(payments, fresh).enumerated() {
-                    let packed = PackedResponse(requestKey: e.requestKey, request: String(decoding: p.request, as: UTF8.self), responseHash: e.responseHash,
-                                                answerText: e.answerText, originRun: e.originRun, originAttempt: e.originAttempt,
-                                                metering: meteringJSON[i], rowHash: e.rowHash)
-                    chunks.append(PackEntry.response(try CanonicalJSON.encode(packed), key: e.requestKey))
-                }
-                let locations = try pack.append(chunks, limit: Self.packLimit) { number, size in
-                    let known = try Int.fetchOne(db, sql: "SELECT offset FROM pack_ends WHERE pack = ?", arguments: [number])
-                        ?? Int.fetchOne(db, sql: "SELECT offset FROM pack_walked WHERE pack = ?", arguments: [number]) ?? 0
-                    guard size > known else { return nil }
-                    switch try walk(pack: number, from: known) { _, _, _, _, _, _ in } {
-                    case .complete: return nil
-                    case let .incomplete(at), let .broken(at): return at
-                    }
-                }
-                // Written right after what is already known indexed: this commit extends that prefix. (A store
-                // that lands after another process's uncommitted entry does not, and the next walk reads it.)
-                if let first = locations.first {
-                    let end = first.offset + chunks.reduce(0) { $0 + $1.count }
-                    try db.execute(sql: "INSERT INTO pack_ends (pack, offset) VALUES (?, ?) ON CONFLICT(pack) DO UPDATE SET offset = excluded.offset",
-                                   arguments: [first.pack, end])
-                    try db.execute(sql: "UPDATE pack_walked SET offset = ? WHERE pack = ? AND offset = ?", arguments: [end, first.pack, first.offset])
-                    if db.changesCount == 0 && first.offset == 0 {
-                        try db.execute(sql: "INSERT OR IGNORE INTO pack_walked (pack, offset) VALUES (?, ?)", arguments: [first.pack, end])
-                    }
-                }
-                let insertBody = try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, pack, offset, length) VALUES (?, ?, ?, ?)")
-                for b in newBodies {
-                    let location = locations[b.chunk]
-                    try insertBody.execute(arguments: [b.hash, location.pack, location.offset, b.length])
-                }
-                let insert = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO responses (request_key, request, response_hash, answer_text, origin_run, origin_attempt, metering, row_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let select = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
-                var kept: [CacheEntry] = []
-                for (i, (p, e)) in zip(payments, fresh).enumerated() {
-                    let json = meteringJSON[i]
-                    try insert.execute(arguments: [e.requestKey, p.request, e.responseHash, e.answerText, e.originRun, e.originAttempt, json, e.rowHash])
-                    if db.changesCount > 0 { kept.append(e); continue }
-                    guard let row = try Row.fetchOne(select, arguments: [e.requestKey]) else {
-                        throw CacheError.database("row for \(e.requestKey) vanished after insert")
-                    }
-                    kept.append(try Self.entry(row))
-                }
-                if Faults.killBeforeCommit() { kill(getpid(), SIGKILL) }
-                return kept
+        return (fresh, meteringJSON)
+    }
+
+    /// The store's transaction: pack entries first, then the rows that point at them.
+    private func write(_ payments: [Payment], _ fresh: [CacheEntry], _ meteringJSON: [String], _ db: Database) throws -> [CacheEntry] {
+        let known = try db.cachedStatement(sql: "SELECT 1 FROM bodies WHERE hash = ?")
+        // Each new body, then each response's own entry, in one write, before any row is committed.
+        var chunks: [Data] = []
+        var newBodies: [(hash: String, length: Int, chunk: Int)] = []
+        var seen = Set<String>()
+        for (p, e) in zip(payments, fresh) where seen.insert(e.responseHash).inserted {
+            if try Bool.fetchOne(known, arguments: [e.responseHash]) != true {
+                newBodies.append((e.responseHash, p.body.count, chunks.count))
+                chunks.append(PackEntry.body(p.body, hash: e.responseHash))
             }
-        } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
-    }
-
-    /// `store`, run on the cache's own I/O thread.
-    public func storeOffPool(_ payments: [Payment]) async throws -> [CacheEntry] {
-        guard !payments.isEmpty else { return [] }
-        return try await io.run { try self.store(payments) }
-    }
-
-    /// `claim`, run on the cache's own I/O thread.
-    public func claimOffPool(_ keys: [String], owner: ClaimOwner) async throws -> [String: ClaimOutcome] {
-        guard !keys.isEmpty else { return [:] }
-        return try await io.run { try self.claim(keys, owner: owner) }
-    }
-
-    /// `release`, run on the cache's own I/O thread.
-    public func releaseOffPool(_ keys: [String], owner: ClaimOwner) async throws {
-        guard !keys.isEmpty else { return }
-        try await io.run { try self.release(keys, owner: owner) }
+        }
+        for (i, (p, e)) in zip(payments, fresh).enumerated() {
+            let packed = PackedResponse(requestKey: e.requestKey, request: String(decoding: p.request, as: UTF8.self), responseHash: e.responseHash,
+                                        answerText: e.answerText, originRun: e.originRun, originAttempt: e.originAttempt,
+                                        metering: meteringJSON[i], rowHash: e.rowHash)
+            chunks.append(PackEntry.response(try CanonicalJSON.encode(packed), key: e.requestKey))
+        }
+        let locations = try pack.append(chunks, limit: Self.packLimit) { number, size in
+            let known = try Int.fetchOne(db, sql: "SELECT offset FROM pack_ends WHERE pack = ?", arguments: [number])
+                ?? Int.fetchOne(db, sql: "SELECT offset FROM pack_walked WHERE pack = ?", arguments: [number]) ?? 0
+            guard size > known else { return nil }
+            switch try walk(pack: number, from: known) { _, _, _, _, _, _ in } {
+            case .complete: return nil
+            case let .incomplete(at), let .broken(at): return at
+            }
+        }
+        // Written right after what is already known indexed: this commit extends that prefix. (A store
+        // that lands after another process's uncommitted entry does not, and the next walk reads it.)
+        if let first = locations.first {
+            let end = first.offset + chunks.reduce(0) { $0 + $1.count }
+            try db.execute(sql: "INSERT INTO pack_ends (pack, offset) VALUES (?, ?) ON CONFLICT(pack) DO UPDATE SET offset = excluded.offset",
+                           arguments: [first.pack, end])
+            try db.execute(sql: "UPDATE pack_walked SET offset = ? WHERE pack = ? AND offset = ?", arguments: [end, first.pack, first.offset])
+            if db.changesCount == 0 && first.offset == 0 {
+                try db.execute(sql: "INSERT OR IGNORE INTO pack_walked (pack, offset) VALUES (?, ?)", arguments: [first.pack, end])
+            }
+        }
+        let insertBody = try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, pack, offset, length) VALUES (?, ?, ?, ?)")
+        for b in newBodies {
+            let location = locations[b.chunk]
+            try insertBody.execute(arguments: [b.hash, location.pack, location.offset, b.length])
+        }
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO responses (request_key, request, response_hash, answer_text, origin_run, origin_attempt, metering, row_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let select = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
+        var kept: [CacheEntry] = []
+        for (i, (p, e)) in zip(payments, fresh).enumerated() {
+            let json = meteringJSON[i]
+            try insert.execute(arguments: [e.requestKey, p.request, e.responseHash, e.answerText, e.originRun, e.originAttempt, json, e.rowHash])
+            if db.changesCount > 0 { kept.append(e); continue }
+            guard let row = try Row.fetchOne(select, arguments: [e.requestKey]) else {
+                throw CacheError.database("row for \(e.requestKey) vanished after insert")
+            }
+            kept.append(try Self.entry(row))
+        }
+        if Faults.killBeforeCommit() { kill(getpid(), SIGKILL) }
+        return kept
     }
 
     /// Everything stored for a set of requests, read in one transaction: entry, raw request, body
