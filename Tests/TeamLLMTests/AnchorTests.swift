@@ -101,14 +101,7 @@ struct AnchorTests {
                 text += "%s %d %s\\n" % ((s,) + head(run + "/" + s + ".jsonl"))
             print(hashlib.sha256(text.encode()).hexdigest())
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", python, folder.url.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let recomputed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        p.waitUntilExit()
+        let recomputed = try Fixtures.python(["-c", python, folder.url.path]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(recomputed == cut.digest, "python recomputed \(recomputed)")
 
         let cli = try Fixtures.cli(["verify", folder.url.path, "--digest", digest])

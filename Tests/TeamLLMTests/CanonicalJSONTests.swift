@@ -111,16 +111,8 @@ struct CanonicalJSONTests {
         let r = try await Sweep.run(manifest: Fixtures.write(manifest, to: dir), options: Fixtures.options(runsDir: dir.appendingPathComponent("runs")))
         #expect(r.sweepPhase == .completed)
         let script = Fixtures.repo.appendingPathComponent("docs/schemas/rfc8785_check.py")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path, r.folder.url.path, dir.appendingPathComponent("runs/cache/index.sqlite").path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text)")
+        let (status, text) = try Fixtures.python([script.path, r.folder.url.path, dir.appendingPathComponent("runs/cache/index.sqlite").path])
+        #expect(status == 0, "\(text)")
         #expect(text.contains("agree: 18 cache keys"), "\(text)")
     }
 }

@@ -23,16 +23,9 @@ struct SchemaTests {
         for folder in [first.folder, done.folder] {
             let matrixFile = dir.appendingPathComponent("\(folder.id).matrix.jsonl")
             try Matrix.build(folder).jsonl().write(to: matrixFile)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["python3", Fixtures.repo.appendingPathComponent("docs/schemas/check.py").path, folder.url.path, "--matrix", matrixFile.path]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "check.py on \(folder.id): \(text)")
+            let (status, text) = try Fixtures.python([Fixtures.repo.appendingPathComponent("docs/schemas/check.py").path, folder.url.path,
+                                                      "--matrix", matrixFile.path])
+            #expect(status == 0, "check.py on \(folder.id): \(text)")
             #expect(text.contains("records valid"))
         }
     }
