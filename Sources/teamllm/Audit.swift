@@ -9,11 +9,12 @@ struct Audit: AsyncParsableCommand {
     @Option(help: "Item id.") var item: String
     @Option(help: "Sample index (default: all samples).") var sample: Int?
     @OptionGroup var paths: Paths
+    @Option(help: "Cache folder to read the run's responses from (default: the one the run used).") var cache: String?
 
     func run() async throws {
         do {
             let folder = try paths.run(run)
-            print(try CellAudit.render(folder, cache: paths.cache(of: folder), model: model, item: item, sample: sample), terminator: "")
+            print(try CellAudit.render(folder, cache: paths.cache(of: folder, override: cache), model: model, item: item, sample: sample), terminator: "")
         } catch let e as ValidationError { throw e } catch { throw fail(error) }
     }
 }

@@ -16,7 +16,6 @@ struct Paths: ParsableArguments {
     @Option(help: "Registry folder.") var registry = "registry"
     @Option(help: "Data folder holding benchmark files (default: $TEAMLLM_DATA_DIR).") var dataDir: String?
     @Option(help: "Folder runs are written under.") var runsDir = "runs"
-    @Option(help: "Cache folder to read a run's responses from (default: the one the run used).") var cache: String?
 
     func options(progress: Bool = false, stopAfter: Int? = nil) throws -> RunOptions {
         guard let data = dataDir ?? ProcessInfo.processInfo.environment["TEAMLLM_DATA_DIR"] else {
@@ -44,7 +43,7 @@ struct Paths: ParsableArguments {
     }
 
     /// The cache the run recorded using (or its manifest names, relative to the run's own runs folder).
-    func cache(of folder: RunFolder) throws -> ResponseCache {
+    func cache(of folder: RunFolder, override cache: String? = nil) throws -> ResponseCache {
         if let cache { return try ResponseCache(root: URL(fileURLWithPath: cache), readOnly: true) }
         return try folder.reading { try ResponseCache(root: folder.cacheURL($0), readOnly: true) }
     }

@@ -9,12 +9,13 @@ struct Verify: AsyncParsableCommand {
     @Argument(help: "Run id or run folder.") var run: String
     @Option(help: "A run digest printed by an earlier verify: fail unless the run still matches it.") var digest: String?
     @OptionGroup var paths: Paths
+    @Option(help: "Cache folder to check the run against (default: the one the run used).") var cache: String?
 
     func run() async throws {
         let report: VerifyReport
         do {
             let folder = try paths.run(run)
-            report = try Verifier.verify(folder, cache: paths.cache.map { try ResponseCache(root: URL(fileURLWithPath: $0), readOnly: true) })
+            report = try Verifier.verify(folder, cache: cache.map { try ResponseCache(root: URL(fileURLWithPath: $0), readOnly: true) })
         } catch { throw fail(error) }
         for note in report.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         guard report.problems.isEmpty else {

@@ -45,6 +45,25 @@ struct ProviderTests {
         #expect(a.cost == USD.cost(tokens: a.usage!.input, perMillion: model.inputPerMTok) + USD.cost(tokens: a.usage!.output, perMillion: model.outputPerMTok))
     }
 
+    @Test("two items that ask the same question are told apart by the request's cell seed, so each is graded against its own gold")
+    func repeatedQuestion() async throws {
+        let model = try #require(try Fixtures.registry().models["sim-small"])
+        let messages = [ChatMessage(role: "user", content: "the same question")]
+        let bench = entry(.number)
+        let a = Item(index: 0, id: "0", question: "the same question", gold: "111", fields: [:])
+        let b = Item(index: 1, id: "1", question: "the same question", gold: "222", fields: [:])
+        let prompts = try PromptIndex([(messages, .init(benchmark: bench, item: a)), (messages, .init(benchmark: bench, item: b))])
+        let p = SimulatedProvider(settings: SimulatedSettings(commonMode: 0, sleepScale: 0, accuracy: ["sim-small": 1]), prompts: prompts,
+                                  models: [model], masterSeed: 7)
+        for item in [a, b] {
+            let seed = Seeds.cell(master: 7, CellID(benchmark: bench.id, item: item.id, model: model.id, sample: 0))
+            let request = ProviderRequest(provider: .simulated, baseURL: p.baseURL(for: model), model: model.slug, messages: messages,
+                                          temperature: 0, maxTokens: 300, seed: seed, sample: 0)
+            let answer = try await p.complete(request)
+            #expect(answer.answerText.hasSuffix("#### \(item.gold)"), "\(answer.answerText)")
+        }
+    }
+
     @Test("simulated answers follow the benchmark's format")
     func formats() async throws {
         let model = try #require(try Fixtures.registry().models["sim-small"])

@@ -75,4 +75,25 @@ struct TornRepairTests {
         let note = try RunRecords.read(resumed.folder).sessions.compactMap(\.payload.torn).first
         #expect(note?.kept == tail.count && note?.stream == "grades")
     }
+
+    @Test("a kill after the torn line was kept but before the stream was cut: one note, not two")
+    func killBeforeCut() async throws {
+        let dir = Fixtures.tempDir("torn-keep")
+        let url = try Fixtures.write(Fixtures.manifest(items: 5), to: dir)
+        let options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
+        let first = try await Sweep.run(manifest: url, options: options)
+        let grades = first.folder.stream(GradeRecord.self)
+        try tear(grades)
+        // The kept file exists under the name resume gives it; the stream still ends in the torn line.
+        let tail = try StreamReader.scan(grades) { _, _, _ in }
+        let torn = try #require(tail.torn)
+        let name = "grades-at-\(torn.offset)-k\(tail.count)-\(Digest.sha256(torn.bytes).prefix(12)).torn"
+        try FileManager.default.createDirectory(at: first.folder.quarantine, withIntermediateDirectories: true)
+        try torn.bytes.write(to: first.folder.quarantine.appendingPathComponent(name))
+        let resumed = try await Sweep.run(manifest: url, options: options)
+        #expect(resumed.sweepPhase == .completed)
+        let notes = try RunRecords.read(resumed.folder).sessions.compactMap(\.payload.torn)
+        #expect(notes.map(\.quarantine) == [name], "\(notes)")
+        #expect(try Verifier.verify(resumed.folder).problems == [])
+    }
 }

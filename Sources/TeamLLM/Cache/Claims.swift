@@ -61,9 +61,11 @@ extension ResponseCache {
     public func claimOffPool(_ keys: [String], owner: ClaimOwner) async throws -> [String: ClaimOutcome] {
         guard !keys.isEmpty else { return [:] }
         let now = Date()
-        do { return try await db.write { db in try Self.claim(keys, owner: owner, now: now, db) } } catch let e as DatabaseError {
-            throw CacheError.database(e.message ?? "\(e)")
-        }
+        return try await Task.detached {
+            do { return try await self.db.write { db in try Self.claim(keys, owner: owner, now: now, db) } } catch let e as DatabaseError {
+                throw CacheError.database(e.message ?? "\(e)")
+            }
+        }.value
     }
 
     private static func claim(_ keys: [String], owner: ClaimOwner, now: Date, _ db: Database) throws -> [String: ClaimOutcome] {
@@ -91,9 +93,12 @@ extension ResponseCache {
     /// `release` of some keys, without holding a cooperative thread.
     public func releaseOffPool(_ keys: [String], owner: ClaimOwner) async throws {
         guard !keys.isEmpty else { return }
-        do { try await db.write { db in try Self.release(keys, owner: owner, db) } } catch let e as DatabaseError {
-            throw CacheError.database(e.message ?? "\(e)")
-        }
+        // Detached: a cancelled sweep still releases what it claimed.
+        try await Task.detached {
+            do { try await self.db.write { db in try Self.release(keys, owner: owner, db) } } catch let e as DatabaseError {
+                throw CacheError.database(e.message ?? "\(e)")
+            }
+        }.value
     }
 
     /// Releases `owner`'s claims on these keys (all of its claims when `keys` is nil).

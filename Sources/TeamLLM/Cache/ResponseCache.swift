@@ -238,13 +238,17 @@ public final class ResponseCache: Sendable {
     }
 
     /// `store`, without holding a cooperative thread while SQLite waits for its lock or writes: GRDB runs
-    /// the transaction on its writer queue and resumes the caller when it is done.
+    /// the transaction on its writer queue and resumes the caller when it is done. It runs detached from
+    /// the caller's task: a paid response is stored even when the sweep is being cancelled (GRDB's async
+    /// write would otherwise give up on a cancelled task, and the resume would pay again).
     public func storeOffPool(_ payments: [Payment]) async throws -> [CacheEntry] {
         guard !payments.isEmpty else { return [] }
         let (fresh, meteringJSON) = try Self.entries(for: payments)
-        do { return try await db.write { db in try self.write(payments, fresh, meteringJSON, db) } } catch let e as DatabaseError {
-            throw CacheError.database(e.message ?? "\(e)")
-        }
+        return try await Task.detached {
+            do { return try await self.db.write { db in try self.write(payments, fresh, meteringJSON, db) } } catch let e as DatabaseError {
+                throw CacheError.database(e.message ?? "\(e)")
+            }
+        }.value
     }
 
     /// The entry each payment would make, with its metering as canonical JSON.
@@ -288,7 +292,13 @@ public final class ResponseCache: Sendable {
             guard size > known else { return nil }
             switch try walk(pack: number, from: known) { _, _, _, _, _, _ in } {
             case .complete: return nil
-            case let .incomplete(at), let .broken(at): return at
+            case let .incomplete(at):
+                // Never below a body the index points at (an old or foreign writer may have left `pack_ends` behind).
+                let cited = try Int.fetchOne(db, sql: "SELECT max(offset) FROM bodies WHERE pack = ?", arguments: [number]) ?? -1
+                return at > cited ? at : nil
+            case let .broken(at):
+                throw CacheError.corruptFile(path: "\(packURL(number).lastPathComponent) at byte \(at)", expected: "a pack entry",
+                                             actual: "bytes that are no entry; refusing to append after them")
             }
         }
         // Written right after what is already known indexed: this commit extends that prefix. (A store

@@ -82,64 +82,79 @@ public enum Sweep {
         let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: state, cap: settings.budgetUSD,
                                      anchored: loaded.anchored, claimOwner: claimOwner)
         // Group commit at least once a second while records wait, even when no append comes to trigger it.
+        // It is stopped, and waited for, before this function returns or throws: nothing is appended after
+        // the run's lock is released.
         let committer = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                guard (try? await Task.sleep(nanoseconds: 1_000_000_000)) != nil else { break }
                 await journal.tick()
             }
         }
-        defer { committer.cancel() }
-        // A torn line was just cut from its stream: record it before anything else can fail or be killed.
-        for note in tornNotes { try await journal.record(SessionRecord.torn(note)) }
-        // Responses a crash left in a pack between its write and its index commit are indexed first, so
-        // that nothing paid for is paid for again (they are recorded as recovered, or found as hits).
-        let recovered = try cache.recoverUnindexed()
-        if !recovered.isEmpty {
-            notices.append("cache: \(recovered.count) stored responses a crash left unindexed were indexed again (none is paid for twice)")
-        }
-        try await journal.record(SessionRecord.start(isResume ? .resume : .launch, environment: RunEnvironment.current(), cache: cache.root, settings: settings))
-
-        var sweep = Progress.resume(at: state.ledger.sweep)
-        if case let .pending(p) = sweep {
-            let (e, t) = p.start()
-            try await journal.recordSweep(t)
-            sweep = .executing(e)
-        }
-
-        let byKind = try providers.providers(plan: plan, registry: registry, injected: options.providers)
-        let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: byKind), cache: cache,
-                                  journal: journal, runID: folder.id, claimOwner: claimOwner)
-        let todo = plan.cells.filter { state.needsWork($0.id) }
-        let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
-        let stoppedBy: String?
-        do { stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter) } catch {
-            // What was written before the error is made durable and anchored before the error is reported.
-            ticker?.cancel()
-            try? await journal.sync()
+        do {
+            let report = try await session()
+            committer.cancel()
+            await committer.value
+            return report
+        } catch {
+            committer.cancel()
+            await committer.value
             throw error
         }
-        ticker?.cancel()
-        _ = await ticker?.value
 
-        let completed = await journal.completed(of: plan.cells)
-        if completed == plan.cells.count {
-            if case let .executing(e) = sweep {
-                let (v, t) = e.executed()
+        /// Everything the session does with its journal open.
+        func session() async throws -> SweepReport {
+            // A torn line was just cut from its stream: record it before anything else can fail or be killed.
+            for note in tornNotes { try await journal.record(SessionRecord.torn(note)) }
+            // Responses a crash left in a pack between its write and its index commit are indexed first, so
+            // that nothing paid for is paid for again (they are recorded as recovered, or found as hits).
+            let recovered = try cache.recoverUnindexed()
+            if !recovered.isEmpty {
+                notices.append("cache: \(recovered.count) stored responses a crash left unindexed were indexed again (none is paid for twice)")
+            }
+            try await journal.record(SessionRecord.start(isResume ? .resume : .launch, environment: RunEnvironment.current(), cache: cache.root, settings: settings))
+
+            var sweep = Progress.resume(at: state.ledger.sweep)
+            if case let .pending(p) = sweep {
+                let (e, t) = p.start()
                 try await journal.recordSweep(t)
-                sweep = .verifying(v)
+                sweep = .executing(e)
             }
-            if case let .verifying(v) = sweep {
-                try await journal.sync()
-                let problems = await journal.unfinished(of: plan.cells)
-                guard problems.isEmpty else {
-                    throw RunError.corrupt("every cell was run but the sweep does not check out: \(problems.prefix(3).joined(separator: "; "))")
+
+            let byKind = try providers.providers(plan: plan, registry: registry, injected: options.providers)
+            let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: byKind), cache: cache,
+                                      journal: journal, runID: folder.id, claimOwner: claimOwner)
+            let todo = plan.cells.filter { state.needsWork($0.id) }
+            let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
+            let stoppedBy: String?
+            do { stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter) } catch {
+                // What was written before the error is made durable and anchored before the error is reported.
+                ticker?.cancel()
+                try? await journal.sync()
+                throw error
+            }
+            ticker?.cancel()
+            _ = await ticker?.value
+
+            let completed = await journal.completed(of: plan.cells)
+            if completed == plan.cells.count {
+                if case let .executing(e) = sweep {
+                    let (v, t) = e.executed()
+                    try await journal.recordSweep(t)
+                    sweep = .verifying(v)
                 }
-                try await journal.recordSweep(v.verified())
+                if case let .verifying(v) = sweep {
+                    try await journal.sync()
+                    let problems = await journal.unfinished(of: plan.cells)
+                    guard problems.isEmpty else {
+                        throw RunError.corrupt("every cell was run but the sweep does not check out: \(problems.prefix(3).joined(separator: "; "))")
+                    }
+                    try await journal.recordSweep(v.verified())
+                }
             }
+            try await journal.sync()
+            return SweepReport(folder: folder, cells: plan.cells.count, completed: completed, sweepPhase: await journal.sweepPhase,
+                               spend: await journal.spend, stoppedBy: stoppedBy, notices: notices)
         }
-        try await journal.sync()
-        return SweepReport(folder: folder, cells: plan.cells.count, completed: completed, sweepPhase: await journal.sweepPhase,
-                           spend: await journal.spend, stoppedBy: stoppedBy, notices: notices)
     }
 
     /// Cells per batch: large enough that a batch's one SQLite transaction and one write per stream

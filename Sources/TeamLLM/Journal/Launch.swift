@@ -33,7 +33,8 @@ extension RunFolder {
                              registryHash: registryHash, cells: fp.cells, datasets: datasets, environment: env,
                              fingerprint: try CanonicalJSON.hash(fp), createdAt: Clock.now())
         }
-        // Another launcher may have created it first; then this is a resume of theirs.
+        // Another launcher may have created it first; then this is a resume of theirs, held to the same checks.
+        if !created { try folder.checkSameLaunch(manifest: manifest, registry: frozen) }
         return (folder, !created)
     }
 

@@ -29,9 +29,14 @@ extension RunJournal {
         for file in keptFiles.sorted() where !named.contains(file) {
             guard let (stream, offset, kept) = RecordStream.parseQuarantineName(file),
                   let bytes = FileManager.default.contents(atPath: folder.quarantine.appendingPathComponent(file).path) else { continue }
-            if let kept { anchors.void(stream, beyond: kept, place: "quarantine/\(file)") }
+            // Only a file that describes the stream as it stands (it ends where the kept line began) voids an
+            // anchor; any other leftover voids nothing, so a deeper cut is still refused below.
+            let streamFile = folder.url.appendingPathComponent("\(stream).jsonl").path
+            let size = (try? FileManager.default.attributesOfItem(atPath: streamFile)[.size] as? Int) ?? -1
+            if let kept, size == offset { anchors.void(stream, beyond: kept, place: "quarantine/\(file)") }
             orphans.append(TornLineNote(stream: stream, offset: offset, length: bytes.count, sha256: Digest.sha256(bytes), quarantine: file, kept: kept))
         }
+        if let problem = anchors.problems.first { throw RunError.corrupt("sessions.jsonl: \(problem); refusing to resume over it") }
         var events = LiveState(), attempts = LiveState(), grades = LiveState()
         var e = StreamTail(count: 0, lastHash: SealedLine.genesis), a = e, g = e
         let heads = anchors.heads
@@ -64,6 +69,8 @@ extension RunJournal {
             }
             tails[stream] = tail
         }
-        return Loaded(state: state, tails: tails, torn: orphans + torn, anchored: anchors.last?.heads ?? [])
+        // A kill between keeping a file and cutting the stream leaves the same name for the same bytes: one note.
+        let fresh = Set(torn.map(\.quarantine))
+        return Loaded(state: state, tails: tails, torn: orphans.filter { !fresh.contains($0.quarantine) } + torn, anchored: anchors.last?.heads ?? [])
     }
 }

@@ -32,6 +32,11 @@ struct ProviderSet: Sendable {
         let prompts = needsIndex ? try PromptIndex(plan: plan, registry: registry) : PromptIndex()
         if kinds.contains(.replay), let replay { out[.replay] = replay.answering(prompts) }
         if kinds.contains(.simulated), let s = plan.manifest.providers.simulated {
+            // The simulated pool tells models apart by the slug a request carries.
+            let simulated = plan.models.filter { m in plan.manifest.models.contains { $0.ref == m.id && $0.provider == .simulated } }
+            if let twin = Dictionary(grouping: simulated, by: \.slug).first(where: { $0.value.count > 1 }) {
+                throw RunError.corrupt("simulated models \(twin.value.map(\.id).joined(separator: " and ")) share the slug '\(twin.key)'; give each its own slug in the registry")
+            }
             out[.simulated] = SimulatedProvider(settings: s, prompts: prompts, models: plan.models, masterSeed: plan.manifest.seed)
         }
         for (kind, provider) in injected { out[kind] = provider }

@@ -72,7 +72,8 @@ public struct ReplayProvider: Provider {
     }
 
     public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
-        guard let asked = prompts.entry(for: request.messages) else {
+        // Items with the same prompt ask the same question, and the recording is matched by question text.
+        guard let asked = prompts.entries(for: request.messages).first else {
             throw AttemptFailure(kind: "no_recording", message: "this prompt asks no item of the plan the replay was given")
         }
         guard let (line, outputs) = rows[asked.item.question] else {

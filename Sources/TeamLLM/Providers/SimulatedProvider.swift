@@ -53,7 +53,7 @@ public struct SimulatedProvider: Provider {
         guard let model = models[request.model], let accuracy = settings.accuracy[model.id] else {
             throw AttemptFailure(kind: "unknown_model", message: "no simulated accuracy for model '\(request.model)'")
         }
-        guard let asked = prompts.entry(for: request.messages) else {
+        guard let asked = prompts.entry(for: request, model: model.id, masterSeed: masterSeed) else {
             throw AttemptFailure(kind: "unknown_prompt", message: "the simulated pool was not given the item this prompt asks")
         }
         let requestBytes: Data
