@@ -14,6 +14,9 @@ extension Manifest {
     static let fields = ["name", "preregistration", "benchmarks", "models", "sampling", "seed", "providers",
                          "concurrency", "budget_usd", "cache"]
 
+    /// Seeds are hashed as JSON numbers; RFC 8785 (I-JSON) numbers are exact only up to 2^53 − 1.
+    static let maxSeed = 9_007_199_254_740_991
+
     /// A byte a manifest name or run id may hold: lowercase letters, digits, '-', '_' and '.'.
     static func isNameByte(_ b: UInt8) -> Bool { (97...122).contains(b) || (48...57).contains(b) || b == 45 || b == 95 || b == 46 }
 
@@ -41,7 +44,7 @@ extension Manifest {
             if let subsetValue, let subset { try rejectDuplicates(subset, in: subsetValue, what: "item") }
             return BenchmarkSelection(ref: ref, limit: try b.optional("limit")?.int(in: 1...10_000_000),
                                       subset: subset,
-                                      shuffleSeed: try b.optional("shuffle_seed")?.int(in: 0...Int.max) ?? 0)
+                                      shuffleSeed: try b.optional("shuffle_seed")?.int(in: 0...maxSeed) ?? 0)
         }
         guard !benchmarks.isEmpty else { throw try m.required("benchmarks").error("expected at least one benchmark") }
         try rejectDuplicates(benchmarks.map(\.ref), in: m.required("benchmarks"), what: "benchmark")
@@ -102,7 +105,7 @@ extension Manifest {
                                 samples: try s.optional("samples")?.int(in: 1...1000) ?? 1, topP: topP, stop: stop)
 
         return Manifest(name: name, preregistration: try m.required("preregistration").string(), benchmarks: benchmarks,
-                        models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...Int.max),
+                        models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...maxSeed),
                         providers: ProviderSettings(simulated: simulated), cache: try m.optional("cache")?.string() ?? "cache",
                         operations: OperationalSettings(concurrency: try m.optional("concurrency")?.int(in: 1...1024) ?? 8,
                                                         budgetUSD: try m.required("budget_usd").usd()))
