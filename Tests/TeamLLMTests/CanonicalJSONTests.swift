@@ -48,7 +48,7 @@ struct CanonicalJSONTests {
                           model: "m-1", provider: .simulated, baseURL: "sim://x?y=1", modelUsed: "vendor/m-1", providerUsed: "p",
                           tokens: TokenUsage(input: 12, output: 0), costUSD: USD(exactly: "0.000123")!, costSource: "metered", latencyMs: 7,
                           response: String(repeating: "d", count: 64), cacheOrigin: "run/\(cell)#1", recovered: true,
-                          failure: AttemptFailure(kind: "rate_limit", message: tricky), at: "2026-11-22T10:00:00.000Z"),
+                          failure: AttemptFailure(kind: .rateLimited, message: tricky, httpStatus: 429, retryAfterMs: 1500, chargedUSD: USD(exactly: "0.0001"), generationID: "gen-1"), at: "2026-11-22T10:00:00.000Z"),
             AttemptRecord(attempt: "\(cell)#1", cell: cell, n: 1, status: .failed, request: "r", prompt: "p", template: "t", seed: 0,
                           model: "m", provider: .replay, baseURL: "replay:x", modelUsed: nil, providerUsed: nil, tokens: nil,
                           costUSD: .zero, costSource: "none", latencyMs: nil, response: nil, cacheOrigin: nil, recovered: nil,

@@ -64,6 +64,25 @@ struct ProviderTests {
         }
     }
 
+    @Test("failure kinds carry the reaction the issue prescribes; records written with the old names still read")
+    func failureTaxonomy() throws {
+        // Must-not-retry first: a rejected key ends the run, an empty account stops dispatch, a bad request ends the cell.
+        #expect(FailureKind.auth.disposition == .endsRun)
+        #expect(FailureKind.insufficientCredits.disposition == .stopsDispatch)
+        for kind in [FailureKind.invalidRequest, .contextTooLong, .moderation, .noProvider, .noRecording, .truncatedOutput] {
+            #expect(kind.disposition == .endsCell, "\(kind)")
+        }
+        for kind in [FailureKind.rateLimited, .timeout, .upstreamError, .connectionFailed, .malformedBody, .errorInBody, .missingChoices] {
+            #expect(kind.disposition == .retryable, "\(kind)")
+        }
+        let old = try CanonicalJSON.decode(AttemptFailure.self, from: Data(#"{"kind":"malformed_response","message":"m"}"#.utf8))
+        #expect(old.kind == .malformedBody)
+        #expect(throws: (any Error).self) { try CanonicalJSON.decode(AttemptFailure.self, from: Data(#"{"kind":"nonsense","message":"m"}"#.utf8)) }
+        let full = AttemptFailure(kind: .rateLimited, message: "slow down", httpStatus: 429, retryAfterMs: 2000, chargedUSD: .zero, generationID: "gen-1")
+        #expect(String(decoding: try CanonicalJSON.encode(full), as: UTF8.self)
+            == #"{"charged_usd":"0","generation_id":"gen-1","http_status":429,"kind":"rate_limited","message":"slow down","retry_after_ms":2000}"#)
+    }
+
     @Test("simulated answers follow the benchmark's format")
     func formats() async throws {
         let model = try #require(try Fixtures.registry().models["sim-small"])
@@ -98,7 +117,7 @@ struct ProviderTests {
         #expect(answer.answerText.hasSuffix("A: 18"))
         #expect(answer.cost == .zero && answer.costSource == "recorded" && answer.latencyMs == nil)
         do { _ = try await replay.complete(request("not a prompt of the plan")); Issue.record("answered a prompt it was not given") } catch {
-            #expect(error.kind == "no_recording")
+            #expect(error.kind == .noRecording)
         }
     }
 
@@ -115,7 +134,7 @@ struct ProviderTests {
             func baseURL(for model: ModelEntry) -> String { "scripted:" + model.id }
             func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
                 let n = lock.withLock { seen.append(request); return seen.count }
-                if n % 5 == 0 { throw AttemptFailure(kind: "scripted_failure", message: "call \(n)") }
+                if n % 5 == 0 { throw AttemptFailure(kind: .upstreamError, message: "call \(n)", httpStatus: 502) }
                 return ProviderResponse(body: Data("{\"n\":\(n)}".utf8), answerText: "#### -1", usage: TokenUsage(input: 1, output: 1),
                                         cost: USD(exactly: "0.001")!, costSource: "metered", modelUsed: request.model, providerUsed: "scripted", latencyMs: 1)
             }
@@ -128,7 +147,7 @@ struct ProviderTests {
         #expect(r.sweepPhase == .completed && r.completed == 20)
         #expect(double.requests.count == 20)
         let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
-        #expect(attempts.filter { $0.failure?.kind == "scripted_failure" }.count == 4)
+        #expect(attempts.filter { $0.failure?.kind == .upstreamError && $0.failure?.httpStatus == 502 }.count == 4)
         #expect(attempts.allSatisfy { $0.baseURL.hasPrefix("scripted:") })
         let cells = try Matrix.build(r.folder).cells
         #expect(cells.filter { $0.verdict == "incorrect" }.count == 16 && cells.filter { $0.verdict == "missing" }.count == 4)

@@ -343,7 +343,7 @@ struct CellContext: Sendable {
     private func outcome(of provider: any Provider, _ p: Prepared) async -> CallOutcome {
         let r: ProviderResponse
         do { r = try await provider.complete(p.request) } catch {
-            return error.kind == "cancelled" || Task.isCancelled ? .cancelled : .failure(error)
+            return error.kind == .cancelled || Task.isCancelled ? .cancelled : .failure(error)
         }
         let m = CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,
                                     costSource: r.costSource, latencyMs: r.latencyMs, at: Clock.now())

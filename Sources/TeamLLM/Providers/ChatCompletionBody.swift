@@ -31,10 +31,10 @@ struct ChatCompletionBody: Codable {
     static func answerText(from body: Data) throws(AttemptFailure) -> String {
         let parsed: ChatCompletionBody
         do { parsed = try CanonicalJSON.decode(ChatCompletionBody.self, from: body) } catch {
-            throw AttemptFailure(kind: "malformed_response", message: "response body is not a chat completion: \(error)")
+            throw AttemptFailure(kind: .malformedBody, message: "response body is not a chat completion: \(error)")
         }
         guard let content = parsed.choices.first?.message.content else {
-            throw AttemptFailure(kind: "empty_response", message: "response has no message content")
+            throw AttemptFailure(kind: .missingChoices, message: "response has no message content")
         }
         return content
     }

@@ -59,5 +59,5 @@ public protocol Provider: Sendable {
 }
 
 extension AttemptFailure {
-    static func cancelled() -> AttemptFailure { AttemptFailure(kind: "cancelled", message: "the call was cancelled") }
+    static func cancelled() -> AttemptFailure { AttemptFailure(kind: .cancelled, message: "the call was cancelled") }
 }

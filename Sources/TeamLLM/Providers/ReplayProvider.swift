@@ -74,13 +74,13 @@ public struct ReplayProvider: Provider {
     public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
         // Items with the same prompt ask the same question, and the recording is matched by question text.
         guard let asked = prompts.entries(for: request.messages).first else {
-            throw AttemptFailure(kind: "no_recording", message: "this prompt asks no item of the plan the replay was given")
+            throw AttemptFailure(kind: .noRecording, message: "this prompt asks no item of the plan the replay was given")
         }
         guard let (line, outputs) = rows[asked.item.question] else {
-            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no row for item \(asked.item.id) of \(asked.benchmark.id)")
+            throw AttemptFailure(kind: .noRecording, message: "recording '\(recording.id)' has no row for item \(asked.item.id) of \(asked.benchmark.id)")
         }
         guard let key = keys[request.model], let output = outputs[key], let solution = output.solution else {
-            throw AttemptFailure(kind: "no_recording", message: "recording '\(recording.id)' has no output of model '\(request.model)' for item \(asked.item.id)")
+            throw AttemptFailure(kind: .noRecording, message: "recording '\(recording.id)' has no output of model '\(request.model)' for item \(asked.item.id)")
         }
         let label = output.label
         let body = ChatCompletionBody(object: "chat.completion", model: request.model, provider: "replay",
@@ -90,7 +90,7 @@ public struct ReplayProvider: Provider {
         do {
             data = try CanonicalJSON.encode(BodyWithProvenance(body: body, extraKey: "replay", extra: Provenance(
                 recording: recording.id, sha256: sha256, line: line, key: key, publisherIsCorrect: label)))
-        } catch { throw AttemptFailure(kind: "internal", message: "cannot encode replay body: \(error)") }
+        } catch { throw AttemptFailure(kind: .internalError, message: "cannot encode replay body: \(error)") }
         return ProviderResponse(body: data, answerText: solution, usage: nil, cost: .zero, costSource: "recorded",
                                 modelUsed: request.model, providerUsed: "replay:\(recording.id)", latencyMs: nil)
     }

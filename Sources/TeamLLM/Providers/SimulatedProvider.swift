@@ -51,13 +51,13 @@ public struct SimulatedProvider: Provider {
 
     public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
         guard let model = models[request.model], let accuracy = settings.accuracy[model.id] else {
-            throw AttemptFailure(kind: "unknown_model", message: "no simulated accuracy for model '\(request.model)'")
+            throw AttemptFailure(kind: .unknownModel, message: "no simulated accuracy for model '\(request.model)'")
         }
         guard let asked = prompts.entry(for: request, model: model.id, masterSeed: masterSeed) else {
-            throw AttemptFailure(kind: "unknown_prompt", message: "the simulated pool was not given the item this prompt asks")
+            throw AttemptFailure(kind: .unknownPrompt, message: "the simulated pool was not given the item this prompt asks")
         }
         let requestBytes: Data
-        do { requestBytes = try request.canonical() } catch { throw AttemptFailure(kind: "internal", message: "\(error)") }
+        do { requestBytes = try request.canonical() } catch { throw AttemptFailure(kind: .internalError, message: "\(error)") }
         var rng = SplitMix64(text: "teamllm/simulated/call/v1|" + Digest.sha256(requestBytes))
         let common = isCommonFailure(benchmark: asked.benchmark.id, item: asked.item.id, masterSeed: masterSeed)
         let correct = !common && rng.unit() < accuracy
@@ -82,7 +82,7 @@ public struct SimulatedProvider: Provider {
             data = try CanonicalJSON.encode(BodyWithProvenance(body: body, extraKey: "simulated", extra: Provenance(
                 generator: Self.generator, accuracy: accuracy, commonMode: settings.commonMode, commonFailure: common,
                 correct: correct, latencyMs: latency)))
-        } catch { throw AttemptFailure(kind: "internal", message: "cannot encode simulated body: \(error)") }
+        } catch { throw AttemptFailure(kind: .internalError, message: "cannot encode simulated body: \(error)") }
         return ProviderResponse(body: data, answerText: text, usage: TokenUsage(input: inputTokens, output: outputTokens), cost: cost,
                                 costSource: "registry_price", modelUsed: request.model, providerUsed: "simulated", latencyMs: latency)
     }

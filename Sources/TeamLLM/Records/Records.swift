@@ -18,14 +18,6 @@ public struct TokenUsage: Codable, Equatable, Sendable {
     public let output: Int
 }
 
-/// A typed failure of one attempt, recorded instead of a response.
-public struct AttemptFailure: Codable, Equatable, Sendable, Error, CustomStringConvertible {
-    /// Stable machine-readable kind, e.g. `no_recording`, `malformed_response`.
-    public let kind: String
-    public let message: String
-    public var description: String { "\(kind): \(message)" }
-}
-
 /// One request made for a cell, or served for it by the cache (`attempts.jsonl`).
 public struct AttemptRecord: StreamRecord, Equatable {
     public static let stream = "attempts"
@@ -241,8 +233,12 @@ extension AttemptRecord {
             o.field("cost_source", costSource)
             o.field("cost_usd", costUSD.description)
             o.field("failure", present: failure != nil) { f in
+                f.field("charged_usd", failure?.chargedUSD?.description)
+                f.field("generation_id", failure?.generationID)
+                f.field("http_status", failure?.httpStatus)
                 f.field("kind", failure?.kind)
                 f.field("message", failure?.message)
+                f.field("retry_after_ms", failure?.retryAfterMs)
             }
             o.field("latency_ms", latencyMs)
             o.field("model", model)
