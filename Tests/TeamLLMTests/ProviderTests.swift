@@ -134,7 +134,7 @@ struct ProviderTests {
             func baseURL(for model: ModelEntry) -> String { "scripted:" + model.id }
             func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
                 let n = lock.withLock { seen.append(request); return seen.count }
-                if n % 5 == 0 { throw AttemptFailure(kind: .upstreamError, message: "call \(n)", httpStatus: 502) }
+                if n % 5 == 0 { throw AttemptFailure(kind: .invalidRequest, message: "call \(n)", httpStatus: 400) }
                 return ProviderResponse(body: Data("{\"n\":\(n)}".utf8), answerText: "#### -1", usage: TokenUsage(input: 1, output: 1),
                                         cost: USD(exactly: "0.001")!, costSource: "metered", modelUsed: request.model, providerUsed: "scripted", latencyMs: 1)
             }
@@ -147,7 +147,7 @@ struct ProviderTests {
         #expect(r.sweepPhase == .completed && r.completed == 20)
         #expect(double.requests.count == 20)
         let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
-        #expect(attempts.filter { $0.failure?.kind == .upstreamError && $0.failure?.httpStatus == 502 }.count == 4)
+        #expect(attempts.filter { $0.failure?.kind == .invalidRequest && $0.failure?.httpStatus == 400 }.count == 4)
         #expect(attempts.allSatisfy { $0.baseURL.hasPrefix("scripted:") })
         let cells = try Matrix.build(r.folder).cells
         #expect(cells.filter { $0.verdict == "incorrect" }.count == 16 && cells.filter { $0.verdict == "missing" }.count == 4)
@@ -163,5 +163,83 @@ struct ProviderTests {
             #expect("\(error)".contains(String(repeating: "a", count: 64)))
             #expect("\(error)".contains("3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14"))
         }
+    }
+
+    /// A test double whose answer to each request is scripted by the request's seed and how often it was asked.
+    final class Faulty: Provider, @unchecked Sendable {
+        // Safe: `asked` is only touched under `lock`.
+        let kind = ProviderKind.simulated
+        let callsArePaid = true
+        private let lock = NSLock()
+        private var asked: [Int: Int] = [:]
+        let script: @Sendable (_ seed: Int, _ time: Int) -> AttemptFailure?
+        init(script: @escaping @Sendable (Int, Int) -> AttemptFailure?) { self.script = script }
+        func baseURL(for model: ModelEntry) -> String { "faulty:" + model.id }
+        func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
+            let time = lock.withLock { asked[request.seed, default: 0] += 1; return asked[request.seed]! }
+            if let failure = script(request.seed, time) { throw failure }
+            return ProviderResponse(body: Data("{\"seed\":\(request.seed)}".utf8), answerText: "#### 0", usage: TokenUsage(input: 1, output: 1),
+                                    cost: USD(exactly: "0.001")!, costSource: "metered", modelUsed: request.model, providerUsed: "faulty", latencyMs: 1)
+        }
+    }
+
+    @Test("retryable failures are retried as numbered attempts with the same request; exhausted retries complete the cell as missing with its typed reason")
+    func retries() async throws {
+        let dir = Fixtures.tempDir("retries")
+        // Seeds ending in 0–2: rate limited once, then fine. Ending in 3: a 502 every time. Others: fine at once.
+        let double = Faulty { seed, time in
+            switch seed % 10 {
+            case 0...2 where time == 1: AttemptFailure(kind: .rateLimited, message: "slow down", httpStatus: 429, retryAfterMs: 5)
+            case 3: AttemptFailure(kind: .upstreamError, message: "bad gateway", httpStatus: 502)
+            default: nil
+            }
+        }
+        var options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
+        options.providers = [.simulated: double]
+        let manifest = Fixtures.simulatedManifest(name: "retries", items: 30) + "\nretries: 2\nretry_base_ms: 1\n"
+        let r = try await Sweep.run(manifest: Fixtures.write(manifest, to: dir), options: options)
+        #expect(r.sweepPhase == .completed && r.completed == 60)
+        let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
+        for cell in Set(attempts.map(\.cell)) {
+            let mine = attempts.filter { $0.cell == cell }
+            #expect(mine.map(\.n) == Array(1...mine.count), "attempts of \(cell) are not numbered 1…n: \(mine.map(\.n))")
+            #expect(Set(mine.map(\.request)).count == 1 && Set(mine.map(\.seed)).count == 1, "a retry changed the request of \(cell)")
+            switch mine[0].seed % 10 {
+            case 0...2: #expect(mine.map(\.status) == [.failed, .ok] && mine[0].failure?.kind == .rateLimited && mine[0].failure?.retryAfterMs == 5)
+            case 3: #expect(mine.count == 3 && mine.allSatisfy { $0.status == .failed && $0.failure?.httpStatus == 502 })
+            default: #expect(mine.map(\.status) == [.ok])
+            }
+        }
+        let exhausted = try Matrix.build(r.folder).cells.filter { $0.reason?.contains("upstream_error") == true }
+        #expect(!exhausted.isEmpty && exhausted.allSatisfy { $0.verdict == "missing" && $0.attempt?.hasSuffix("#3") == true })
+        #expect(try Verifier.verify(r.folder).problems == [])
+    }
+
+    @Test("a 402 stops the sweep with a message that says what to do; the cell stays EXECUTING and the next session continues the run")
+    func insufficientCredits() async throws {
+        let dir = Fixtures.tempDir("credits")
+        let broke = Faulty { seed, _ in seed % 7 == 0 ? AttemptFailure(kind: .insufficientCredits, message: "requires more credits", httpStatus: 402) : nil }
+        var options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
+        options.providers = [.simulated: broke]
+        let url = try Fixtures.write(Fixtures.simulatedManifest(name: "credits", items: 30), to: dir)
+        do {
+            _ = try await Sweep.run(manifest: url, options: options)
+            Issue.record("a 402 did not stop the sweep")
+        } catch let e as RunError {
+            #expect("\(e)".contains("cannot pay") && "\(e)".contains("run the same command"), "\(e)")
+        }
+        let folder = RunFolder(url: dir.appendingPathComponent("runs").appendingPathComponent(
+            try Manifest.parse(String(contentsOf: url, encoding: .utf8), file: "m", registry: Fixtures.registry()).runID()))
+        let status = try RunStatus.read(folder)
+        #expect((status.byPhase[.executing] ?? 0) > 0 && status.sweep == .executing)
+        // Credits added: the same manifest continues the same run; the stopped cells get a new attempt.
+        options.providers = [.simulated: Faulty { _, _ in nil }]
+        let r = try await Sweep.run(manifest: url, options: options)
+        #expect(r.sweepPhase == .completed && r.completed == 60)
+        let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
+        let stopped = attempts.filter { $0.failure?.kind == .insufficientCredits }
+        #expect(!stopped.isEmpty)
+        for a in stopped { #expect(attempts.contains { $0.cell == a.cell && $0.n == a.n + 1 && $0.status == .ok }) }
+        #expect(try Verifier.verify(r.folder).problems == [])
     }
 }

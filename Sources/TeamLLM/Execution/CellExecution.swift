@@ -41,6 +41,9 @@ struct CellContext: Sendable {
     let runID: String
     /// This process, as the holder of cache claims on the requests it pays for.
     let claimOwner: ClaimOwner
+    /// Retries of a retryable failure, and the first backoff (operational settings of this session).
+    var retries = 3
+    var retryBaseMs = 500
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
@@ -92,20 +95,30 @@ struct CellContext: Sendable {
         }
         try await journal.recordStarted(started)
 
-        // An attempt recorded before an interruption stands; only cells without one make one.
-        let needing = walks.map(\.index).filter { snapshots[$0].last == nil }
+        // An attempt recorded before an interruption stands; only cells without one make one, and cells whose
+        // last attempt was stopped by the provider (a rejected key, an empty account) make a new one.
+        let needing = walks.map(\.index).filter { snapshots[$0].last == nil || snapshots[$0].last!.interrupted }
         let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase >= .executing },
-                                          concurrency: concurrency)
+                                          firstN: needing.map { snapshots[$0].attempts + 1 }, concurrency: concurrency)
         let fresh = Dictionary(uniqueKeysWithValues: zip(needing, made).compactMap { i, m in m.map { (i, $0) } })
         // A re-recorded attempt (its line was torn) may have kept its grade: that grade stands.
         let alreadyGraded = await journal.graded(fresh.values.map(\.record.attempt))
         var steps: [Step] = []
         var cancelled = false
+        var stop: AttemptFailure?
         for (i, walk) in walks {
             let new = fresh[i]
-            if snapshots[i].last == nil && new == nil { cancelled = true; continue }
-            let last = new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request) } ?? snapshots[i].last
+            if (snapshots[i].last == nil || snapshots[i].last!.interrupted) && new == nil { cancelled = true; continue }
+            let last = new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request,
+                                                           failureKind: $0.record.failure?.kind) } ?? snapshots[i].last
             let graded = new.map { alreadyGraded.contains($0.record.attempt) } ?? snapshots[i].graded
+            if let last, last.interrupted, let failure = new?.record.failure {
+                // The provider said stop: the attempts are recorded, the cell stays EXECUTING for the next session.
+                stop = stop ?? failure
+                steps.append(Step(cell: batch[i], attempts: new.map { $0.failures + [$0.record] } ?? [], answer: nil, last: last, executed: nil,
+                                  completing: nil, graded: true))
+                continue
+            }
             let (executed, completing): (Transition?, Transition?)
             switch walk {
             case let .executing(e):
@@ -114,8 +127,8 @@ struct CellContext: Sendable {
             case let .verifying(v): (executed, completing) = (nil, v.verified())
             case .completed: (executed, completing) = (nil, nil)
             }
-            steps.append(Step(cell: batch[i], attempt: new?.record, answer: new?.answer, last: last, executed: executed,
-                              completing: completing, graded: graded))
+            steps.append(Step(cell: batch[i], attempts: new.map { $0.failures + [$0.record] } ?? [], answer: new?.answer, last: last,
+                              executed: executed, completing: completing, graded: graded))
         }
         // Answers of attempts recorded by an earlier process are read back from the cache.
         let answers = try cache.entries(steps.compactMap { s in
@@ -129,7 +142,7 @@ struct CellContext: Sendable {
         for result in finished {
             switch result {
             case let .success(f):
-                if let a = f.attempt { records.attempts.append(a) }
+                records.attempts += f.attempts
                 if let e = f.executed { records.executed.append(e) }
                 if let g = f.grade { records.grades.append(g) }
                 if let c = f.completed { records.completed.append(c) }
@@ -138,6 +151,7 @@ struct CellContext: Sendable {
         }
         try await journal.record(records)
         if let firstError { throw firstError }
+        if let stop { throw RunError.providerStopped(stop) }
         if cancelled { throw CancellationError() }
     }
 
@@ -152,8 +166,8 @@ struct CellContext: Sendable {
     /// A cell between its attempt and COMPLETED.
     private struct Step: Sendable {
         let cell: PlannedCell
-        /// The attempt made in this batch, to be written.
-        let attempt: AttemptRecord?
+        /// The attempts made in this batch, to be written: retried failures, then the final one.
+        let attempts: [AttemptRecord]
         let answer: String?
         /// The cell's final attempt (this batch's or one on record).
         let last: LiveState.AttemptSummary?
@@ -165,7 +179,7 @@ struct CellContext: Sendable {
 
     /// The records a step adds, encoded.
     private struct Finished: Sendable {
-        let attempt: Encoded<AttemptRecord>?
+        let attempts: [Encoded<AttemptRecord>]
         let executed: Encoded<EventRecord>?
         let grade: Encoded<GradeRecord>?
         let completed: Encoded<EventRecord>?
@@ -173,7 +187,7 @@ struct CellContext: Sendable {
 
     private func finish(_ step: Step, answers: [String: CacheEntry]) throws -> Finished {
         let grade = step.graded ? nil : try grade(step.cell, attempt: step.last, answer: step.answer ?? step.last.flatMap { answers[$0.request]?.answerText })
-        return Finished(attempt: try step.attempt.map(Encoded.init), executed: try step.executed.map { try Self.event($0, step.cell.id) },
+        return Finished(attempts: try step.attempts.map(Encoded.init), executed: try step.executed.map { try Self.event($0, step.cell.id) },
                         grade: grade, completed: try step.completing.map { try Self.event($0, step.cell.id) })
     }
 
@@ -183,8 +197,11 @@ struct CellContext: Sendable {
 
     /// A new attempt and the answer text it brought back.
     private struct Made: Sendable {
+        /// The final attempt.
         let record: AttemptRecord
         let answer: String?
+        /// Attempts that failed with a retryable failure before it, in order.
+        var failures: [AttemptRecord] = []
     }
 
     /// A cell's exact request, ready to look up and send.
@@ -195,12 +212,21 @@ struct CellContext: Sendable {
         let key: String
         let prompt: String
         let template: String
-        var attemptID: String { "\(cell.id)#1" }
+        /// The attempt's number within its cell.
+        var n = 1
+        var attemptID: String { "\(cell.id)#\(n)" }
+
+        /// The same request as attempt number `n`.
+        func numbered(_ n: Int) -> Prepared {
+            var copy = self
+            copy.n = n
+            return copy
+        }
 
         func record(_ status: AttemptStatus, response: String?, metering: CacheEntry.Metering?, cost: USD, costSource: String,
                     origin: String? = nil, recovered: Bool? = nil, failure: AttemptFailure? = nil) -> AttemptRecord {
             AttemptRecord(
-                attempt: attemptID, cell: cell.id, n: 1, status: status, request: key, prompt: prompt, template: template,
+                attempt: attemptID, cell: cell.id, n: n, status: status, request: key, prompt: prompt, template: template,
                 seed: cell.seed, model: cell.id.model, provider: request.provider, baseURL: request.baseURL,
                 modelUsed: metering?.modelUsed, providerUsed: metering?.providerUsed, tokens: metering?.tokens, costUSD: cost,
                 costSource: costSource, latencyMs: status == .cacheHit ? nil : metering?.latencyMs, response: response,
@@ -213,13 +239,19 @@ struct CellContext: Sendable {
     ///
     /// `wasExecuting`: the cell entered EXECUTING before this process started, so a cache entry this very
     /// attempt paid for may exist without its record (a fresh run folder with a reused id never qualifies).
-    private func makeAttempts(_ cells: [PlannedCell], wasExecuting: [Bool], concurrency: Int) async throws -> [Made?] {
+    /// A cell and the number its next attempt takes.
+    private struct NumberedCell: Sendable {
+        let cell: PlannedCell
+        let n: Int
+    }
+
+    private func makeAttempts(_ cells: [PlannedCell], wasExecuting: [Bool], firstN: [Int], concurrency: Int) async throws -> [Made?] {
         guard !cells.isEmpty else { return [] }
         let requests = self.requests
-        let prepared = try await cells.concurrentMap { cell in
-            let (request, prompt, template) = try requests.request(for: cell)
+        let prepared = try await Array(zip(cells, firstN)).map { NumberedCell(cell: $0, n: $1) }.concurrentMap { c in
+            let (request, prompt, template) = try requests.request(for: c.cell)
             let bytes = try request.canonical()
-            return Prepared(cell: cell, request: request, bytes: bytes, key: Digest.sha256(bytes), prompt: prompt, template: template)
+            return Prepared(cell: c.cell, request: request, bytes: bytes, key: Digest.sha256(bytes), prompt: prompt, template: template).numbered(c.n)
         }
         var out = [Made?](repeating: nil, count: cells.count)
         var pending = Array(prepared.indices)
@@ -263,9 +295,12 @@ struct CellContext: Sendable {
     /// An attempt served by the cache: a hit, or (for a cell already EXECUTING before this process) this very
     /// attempt's own paid response, stored before a crash took its record.
     private func fromCache(_ p: Prepared, _ hit: CacheEntry, wasExecuting: Bool) -> Made {
-        if wasExecuting && hit.originRun == runID && hit.originAttempt == p.attemptID {
-            return Made(record: p.record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
-                                         costSource: hit.metering.costSource, recovered: true), answer: hit.answerText)
+        // Any attempt of this cell in this run (a retry's number may be past the records a crash left).
+        let prefix = "\(p.cell.id)#"
+        if wasExecuting && hit.originRun == runID && hit.originAttempt.hasPrefix(prefix), let n = Int(hit.originAttempt.dropFirst(prefix.count)) {
+            let own = p.numbered(n)
+            return Made(record: own.record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
+                                           costSource: hit.metering.costSource, recovered: true), answer: hit.answerText)
         }
         return Made(record: p.record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
                                      origin: "\(hit.originRun)/\(hit.originAttempt)"), answer: hit.answerText)
@@ -274,23 +309,28 @@ struct CellContext: Sendable {
     /// Calls the provider for the cache misses `indices` of `prepared` and stores what comes back.
     private func call(_ indices: [Int], _ prepared: [Prepared], into out: inout [Made?], concurrency: Int) async throws {
         let results = await call(indices.map { prepared[$0] }, concurrency: concurrency)
-        var unstored: [(index: Int, response: ProviderResponse, metering: CacheEntry.Metering)] = []
+        var unstored: [(index: Int, prepared: Prepared, response: ProviderResponse, metering: CacheEntry.Metering, failures: [AttemptRecord])] = []
         var storeError: (any Error)?
         for (i, result) in zip(indices, results) {
-            switch result {
+            let failures = result.failures.enumerated().map { k, f in
+                prepared[i].numbered(prepared[i].n + k).record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: f)
+            }
+            let p = prepared[i].numbered(prepared[i].n + result.failures.count)
+            switch result.final {
             case .cancelled: continue
             case let .failure(failure):
-                out[i] = Made(record: prepared[i].record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure), answer: nil)
+                out[i] = Made(record: p.record(.failed, response: nil, metering: nil, cost: .zero, costSource: "none", failure: failure), answer: nil,
+                              failures: failures)
             case let .response(r, m, stored: entry?):
-                out[i] = made(prepared[i], r, m, entry)
+                out[i] = made(p, r, m, entry, failures)
             case let .response(r, m, stored: nil):
-                unstored.append((i, r, m))
+                unstored.append((i, p, r, m, failures))
             case let .storeFailed(error):
                 storeError = storeError ?? error
             }
         }
-        let kept = try await cache.storeOffPool(unstored.map { i, r, m in payment(prepared[i], r, m) })
-        for ((i, r, m), entry) in zip(unstored, kept) { out[i] = made(prepared[i], r, m, entry) }
+        let kept = try await cache.storeOffPool(unstored.map { payment($0.prepared, $0.response, $0.metering) })
+        for (u, entry) in zip(unstored, kept) { out[u.index] = made(u.prepared, u.response, u.metering, entry, u.failures) }
         // A paid response that could not be stored leaves its cell EXECUTING; the others are kept above.
         if let storeError { throw storeError }
     }
@@ -303,8 +343,9 @@ struct CellContext: Sendable {
     /// The `ok` attempt of a stored response. If another process stored this request first, its entry is
     /// the one the cache keeps: the attempt cites it and its answer is graded, so every grade can be
     /// re-derived from the cache.
-    private func made(_ p: Prepared, _ r: ProviderResponse, _ m: CacheEntry.Metering, _ entry: CacheEntry) -> Made {
-        Made(record: p.record(.ok, response: entry.responseHash, metering: m, cost: r.cost, costSource: r.costSource), answer: entry.answerText)
+    private func made(_ p: Prepared, _ r: ProviderResponse, _ m: CacheEntry.Metering, _ entry: CacheEntry, _ failures: [AttemptRecord]) -> Made {
+        Made(record: p.record(.ok, response: entry.responseHash, metering: m, cost: r.cost, costSource: r.costSource), answer: entry.answerText,
+             failures: failures)
     }
 
     /// How one provider call ended.
@@ -318,12 +359,18 @@ struct CellContext: Sendable {
         case storeFailed(any Error)
     }
 
-    /// Calls the provider for each request, at most `concurrency` at a time.
-    private func call(_ prepared: [Prepared], concurrency: Int) async -> [CallOutcome] {
+    /// A request's calls: the retryable failures that were retried (attempts of their own), then the final outcome.
+    private struct Calls: Sendable {
+        var failures: [AttemptFailure] = []
+        var final: CallOutcome = .cancelled
+    }
+
+    /// Calls the provider for each request, at most `concurrency` at a time, retrying retryable failures.
+    private func call(_ prepared: [Prepared], concurrency: Int) async -> [Calls] {
         guard !prepared.isEmpty else { return [] }
         let jobs: [(provider: any Provider, prepared: Prepared)] = prepared.map { p in (providers[p.request.provider]!, p) }
-        return await withTaskGroup(of: (Int, CallOutcome).self) { group in
-            var out = [CallOutcome](repeating: .cancelled, count: jobs.count)
+        return await withTaskGroup(of: (Int, Calls).self) { group in
+            var out = [Calls](repeating: Calls(), count: jobs.count)
             var next = 0
             // Once the sweep is stopping, no new call starts; the rest stay `.cancelled` (their cells stay EXECUTING).
             while next < jobs.count, !Task.isCancelled {
@@ -331,10 +378,30 @@ struct CellContext: Sendable {
                 if Task.isCancelled { break }
                 let index = next, job = jobs[index]
                 next += 1
-                group.addTask { (index, await self.outcome(of: job.provider, job.prepared)) }
+                group.addTask { (index, await self.calls(of: job.provider, job.prepared)) }
             }
             for await (i, result) in group { out[i] = result }
             return out
+        }
+    }
+
+    /// One request until it succeeds, fails for good, or runs out of retries: the same request and seed each
+    /// time (a transport retry never re-samples a cell), after a capped exponential backoff with jitter, or
+    /// the provider's own Retry-After when that is longer.
+    private func calls(of provider: any Provider, _ p: Prepared) async -> Calls {
+        var result = Calls()
+        while true {
+            let outcome = await outcome(of: provider, p.numbered(p.n + result.failures.count))
+            guard case let .failure(f) = outcome, f.kind.disposition == .retryable, result.failures.count < retries else {
+                result.final = outcome
+                return result
+            }
+            result.failures.append(f)
+            let backoff = min(30_000, retryBaseMs << min(result.failures.count - 1, 16))
+            let jittered = Double(backoff) * Double.random(in: 0.8...1.2)
+            let waitMs = max(jittered, Double(f.retryAfterMs ?? 0))
+            // Cancelled while waiting: the cell stays EXECUTING and the retried failures are not recorded.
+            guard (try? await Task.sleep(nanoseconds: UInt64(waitMs * 1_000_000))) != nil else { return Calls() }
         }
     }
 

@@ -121,8 +121,10 @@ public enum Sweep {
             }
 
             let byKind = try providers.providers(plan: plan, registry: registry, injected: options.providers)
-            let context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: byKind), cache: cache,
+            var context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: byKind), cache: cache,
                                       journal: journal, runID: folder.id, claimOwner: claimOwner)
+            context.retries = settings.retries
+            context.retryBaseMs = settings.retryBaseMs
             let todo = plan.cells.filter { state.needsWork($0.id) }
             let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
             let stoppedBy: String?

@@ -8,6 +8,9 @@ public enum RunError: Error, CustomStringConvertible {
     case notFound(String)
     case corrupt(String)
     case replay(file: String, line: Int, reason: String)
+    /// A provider said to stop: the key was rejected (the sweep ends) or the account cannot pay (no new call
+    /// starts); the run stays resumable.
+    case providerStopped(AttemptFailure)
     /// A stream holds fewer records than an anchor (or the live bound) says it had.
     /// A run id that could escape the runs folder or read as an option.
     case badRunID(String)
@@ -27,6 +30,10 @@ public enum RunError: Error, CustomStringConvertible {
         case let .notFound(what): "\(what) not found"
         case let .corrupt(why): why
         case let .replay(file, line, reason): "\(file):\(line): \(reason)"
+        case let .providerStopped(f) where f.kind == .insufficientCredits:
+            "the provider says the account cannot pay for more calls (\(f)); calls in flight were recorded. Add credits (or lower max_tokens), then run the same command: the run continues where it stopped"
+        case let .providerStopped(f):
+            "the provider rejected the request's credentials (\(f)); nothing more was sent. Check the API key, then run the same command: the run continues where it stopped"
         case let .badRunID(id):
             "'\(id)' is not a run id: a run id is one folder name under the runs folder, of lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
         case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"

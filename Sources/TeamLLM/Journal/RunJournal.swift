@@ -55,6 +55,8 @@ actor RunJournal {
         let phase: Phase
         let last: LiveState.AttemptSummary?
         let graded: Bool
+        /// Attempts on record: the next one is numbered one more.
+        let attempts: Int
         /// COMPLETED without the attempt or grade it must have (a torn line went to quarantine).
         var needsRepair: Bool { phase == .completed && (last == nil || (last!.status != .failed && !graded)) }
     }
@@ -63,7 +65,8 @@ actor RunJournal {
     func snapshots(_ cells: [CellID]) -> [CellSnapshot] {
         cells.map { cell in
             let last = state.attempts[cell]?.last
-            return CellSnapshot(phase: state.ledger.phase(cell), last: last, graded: last.map { state.graded.contains($0.attempt) } ?? false)
+            return CellSnapshot(phase: state.ledger.phase(cell), last: last, graded: last.map { state.graded.contains($0.attempt) } ?? false,
+                                attempts: state.attempts[cell]?.count ?? 0)
         }
     }
     var spend: USD { state.spend }

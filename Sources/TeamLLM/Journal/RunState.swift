@@ -145,6 +145,10 @@ struct LiveState: Sendable {
         let attempt: String
         let status: AttemptStatus
         let request: String
+        var failureKind: FailureKind? = nil
+        /// A failure that stopped the sweep (a rejected key, an empty account): the cell stays EXECUTING and
+        /// the next session makes a new attempt.
+        var interrupted: Bool { failureKind.map { $0.disposition == .stopsDispatch || $0.disposition == .endsRun } ?? false }
     }
     var ledger = PhaseLedger()
     var attempts: [CellID: [AttemptSummary]] = [:]
@@ -153,7 +157,7 @@ struct LiveState: Sendable {
     var spend: USD = .zero
 
     mutating func add(_ a: AttemptRecord) {
-        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request))
+        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind))
         if a.status == .ok { spend = spend + a.costUSD }
     }
 

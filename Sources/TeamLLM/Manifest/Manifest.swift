@@ -34,13 +34,21 @@ public struct OperationalSettings: Codable, Equatable, Sendable {
     public var concurrency: Int
     /// Spend ceiling for the whole run, across sessions.
     public var budgetUSD: USD
+    /// Retries of a call whose failure is retryable (rate limit, timeout, 5xx, a malformed body), each an
+    /// attempt of its own with the same request and seed.
+    public var retries: Int = 3
+    /// First backoff before a retry, doubled each time (capped at 30 s, with jitter; a provider's
+    /// Retry-After wins when longer).
+    public var retryBaseMs: Int = 500
 
-    public init(concurrency: Int, budgetUSD: USD) {
+    public init(concurrency: Int, budgetUSD: USD, retries: Int = 3, retryBaseMs: Int = 500) {
         self.concurrency = concurrency
         self.budgetUSD = budgetUSD
+        self.retries = retries
+        self.retryBaseMs = retryBaseMs
     }
 
-    enum CodingKeys: String, CodingKey { case concurrency, budgetUSD = "budget_usd" }
+    enum CodingKeys: String, CodingKey { case concurrency, retries, budgetUSD = "budget_usd", retryBaseMs = "retry_base_ms" }
 }
 
 /// A benchmark and which of its items to run.

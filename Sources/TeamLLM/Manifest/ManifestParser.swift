@@ -12,7 +12,7 @@ extension Manifest {
     }
 
     static let fields = ["name", "preregistration", "benchmarks", "models", "sampling", "seed", "providers",
-                         "concurrency", "budget_usd", "cache"]
+                         "concurrency", "budget_usd", "cache", "retries", "retry_base_ms"]
 
     /// Seeds are hashed as JSON numbers; RFC 8785 (I-JSON) numbers are exact only up to 2^53 − 1.
     static let maxSeed = 9_007_199_254_740_991
@@ -108,7 +108,9 @@ extension Manifest {
                         models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...maxSeed),
                         providers: ProviderSettings(simulated: simulated), cache: try m.optional("cache")?.string() ?? "cache",
                         operations: OperationalSettings(concurrency: try m.optional("concurrency")?.int(in: 1...1024) ?? 8,
-                                                        budgetUSD: try m.required("budget_usd").usd()))
+                                                        budgetUSD: try m.required("budget_usd").usd(),
+                                                        retries: try m.optional("retries")?.int(in: 0...100) ?? 3,
+                                                        retryBaseMs: try m.optional("retry_base_ms")?.int(in: 1...600_000) ?? 500))
     }
 
     private static func rejectDuplicates(_ refs: [String], in list: YAMLValue, what: String) throws {
