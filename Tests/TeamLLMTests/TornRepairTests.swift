@@ -57,16 +57,21 @@ struct TornRepairTests {
         #expect(report.problems == [], "\(report.problems)")
     }
 
-    @Test("a kill right after a torn anchored line was cut, before its session record: the next resume still goes on")
-    func killAfterCut() async throws {
-        let dir = Fixtures.tempDir("torn-kill")
+    /// A finished 30-cell run whose grades stream ends in a torn line, and where that stream stands.
+    func finishedRunTornInGrades(_ name: String) async throws -> (URL, RunOptions, SweepReport, URL, StreamTail) {
+        let dir = Fixtures.tempDir(name)
         let url = try Fixtures.write(Fixtures.manifest(items: 5), to: dir)
         let options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
         let first = try await Sweep.run(manifest: url, options: options)
         let grades = first.folder.stream(GradeRecord.self)
         try tear(grades)
+        return (url, options, first, grades, try StreamReader.scan(grades) { _, _, _ in })
+    }
+
+    @Test("a kill right after a torn anchored line was cut, before its session record: the next resume still goes on")
+    func killAfterCut() async throws {
+        let (url, options, first, grades, tail) = try await finishedRunTornInGrades("torn-kill")
         // What resume does first, and then dies: the torn line moves to quarantine, no record names it yet.
-        let tail = try StreamReader.scan(grades) { _, _, _ in }
         _ = try RecordStream.quarantine(try #require(tail.torn), kept: tail.count, of: grades, into: first.folder.quarantine)
         let resumed = try await Sweep.run(manifest: url, options: options)
         #expect(resumed.sweepPhase == .completed)
@@ -78,14 +83,8 @@ struct TornRepairTests {
 
     @Test("a kill after the torn line was kept but before the stream was cut: one note, not two")
     func killBeforeCut() async throws {
-        let dir = Fixtures.tempDir("torn-keep")
-        let url = try Fixtures.write(Fixtures.manifest(items: 5), to: dir)
-        let options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
-        let first = try await Sweep.run(manifest: url, options: options)
-        let grades = first.folder.stream(GradeRecord.self)
-        try tear(grades)
+        let (url, options, first, _, tail) = try await finishedRunTornInGrades("torn-keep")
         // The kept file exists under the name resume gives it; the stream still ends in the torn line.
-        let tail = try StreamReader.scan(grades) { _, _, _ in }
         let torn = try #require(tail.torn)
         let name = "grades-at-\(torn.offset)-k\(tail.count)-\(Digest.sha256(torn.bytes).prefix(12)).torn"
         try FileManager.default.createDirectory(at: first.folder.quarantine, withIntermediateDirectories: true)
