@@ -11,6 +11,7 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("run"), help: "Continue this existing run id (refused, listing the fields, if its manifest differs).") var runID: String?
     @Option(help: "Budget cap in USD for this session, overriding the manifest's budget_usd (recorded; raising it continues the same run).") var budgetUsd: String?
     @Option(help: "Provider calls in flight, overriding the manifest's concurrency (recorded).") var concurrency: Int?
+    @Flag(help: "Give cells whose last attempt failed a new attempt (numbered on from the last).") var retryFailed = false
 
     func run() async throws {
         let report: SweepReport
@@ -18,6 +19,7 @@ struct Run: AsyncParsableCommand {
             report = try await Sweep.run(manifest: URL(fileURLWithPath: manifest), options: {
                 var o = try paths.options(progress: !quiet, stopAfter: stopAfter)
                 o.runID = runID
+                o.retryFailed = retryFailed
                 if let budgetUsd {
                     guard let b = USD(exactly: budgetUsd) else { throw ValidationError("--budget-usd: expected a non-negative decimal amount such as 12.50, found '\(budgetUsd)'") }
                     o.budgetUSD = b

@@ -242,4 +242,30 @@ struct ProviderTests {
         for a in stopped { #expect(attempts.contains { $0.cell == a.cell && $0.n == a.n + 1 && $0.status == .ok }) }
         #expect(try Verifier.verify(r.folder).problems == [])
     }
+
+    @Test("a resume with retryFailed gives cells whose retries ran out new attempts, numbered on, and grades them")
+    func retryFailed() async throws {
+        let dir = Fixtures.tempDir("retryfailed")
+        let url = try Fixtures.write(Fixtures.simulatedManifest(name: "retryfailed", items: 20) + "\nretries: 1\nretry_base_ms: 1\n", to: dir)
+        var options = Fixtures.options(runsDir: dir.appendingPathComponent("runs"))
+        options.providers = [.simulated: Faulty { seed, _ in seed % 4 == 0 ? AttemptFailure(kind: .timeout, message: "no answer", httpStatus: 408) : nil }]
+        let first = try await Sweep.run(manifest: url, options: options)
+        #expect(first.sweepPhase == .completed)
+        let missing = try Matrix.build(first.folder).cells.filter { $0.verdict == "missing" }
+        #expect(!missing.isEmpty && missing.allSatisfy { $0.attempt?.hasSuffix("#2") == true })
+        // Without the flag a finished run stays as it is; with it, the failed cells are tried again.
+        options.providers = [.simulated: Faulty { _, _ in nil }]
+        _ = try await Sweep.run(manifest: url, options: options)
+        #expect(try Matrix.build(first.folder).cells.filter { $0.verdict == "missing" }.count == missing.count)
+        options.retryFailed = true
+        let again = try await Sweep.run(manifest: url, options: options)
+        #expect(again.sweepPhase == .completed)
+        let cells = try Matrix.build(again.folder).cells
+        #expect(cells.allSatisfy { $0.verdict != "missing" })
+        for m in missing {
+            let now = try #require(cells.first { $0.item == m.item && $0.model == m.model })
+            #expect(now.attempt?.hasSuffix("#3") == true && now.grader != nil, "\(now)")
+        }
+        #expect(try Verifier.verify(again.folder).problems == [])
+    }
 }

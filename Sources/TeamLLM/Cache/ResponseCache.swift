@@ -109,7 +109,7 @@ public final class ResponseCache: Sendable {
             // journal's group commit, so commits need not fsync (synchronous = NORMAL).
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             db = try DatabaseQueue(path: index.path, configuration: config)
-            // A reader opens the cache as it is: it creates nothing and writes nothing.
+            // A reader opens the cache as it is: it creates no table and writes no row.
             if !readOnly { try db.write { db in try db.execute(sql: Self.schema) } }
         } catch let e as DatabaseError { throw CacheError.unusable(path: index.path, reason: e.message ?? "\(e)") }
         pack = PackWriter(dir: root.appendingPathComponent("packs"))

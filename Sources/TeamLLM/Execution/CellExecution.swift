@@ -44,6 +44,8 @@ struct CellContext: Sendable {
     /// Retries of a retryable failure, and the first backoff (operational settings of this session).
     var retries = 3
     var retryBaseMs = 500
+    /// `--retry-failed`: a COMPLETED cell whose last attempt failed gets a new attempt, graded if it answers.
+    var retryFailed = false
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
@@ -90,14 +92,17 @@ struct CellContext: Sendable {
                 walks.append((i, .executing(e)))
             case let .executing(e): walks.append((i, .executing(e)))
             case let .verifying(v): walks.append((i, .verifying(v)))
-            case .completed: if snapshot.needsRepair { walks.append((i, .completed)) }
+            case .completed: if snapshot.needsRepair || (retryFailed && snapshot.last?.status == .failed) { walks.append((i, .completed)) }
             }
         }
         try await journal.recordStarted(started)
 
         // An attempt recorded before an interruption stands; only cells without one make one, and cells whose
         // last attempt was stopped by the provider (a rejected key, an empty account) make a new one.
-        let needing = walks.map(\.index).filter { snapshots[$0].last == nil || snapshots[$0].last!.interrupted }
+        let needing = walks.map(\.index).filter { i in
+            guard let last = snapshots[i].last else { return true }
+            return last.interrupted || (retryFailed && snapshots[i].phase == .completed && last.status == .failed)
+        }
         let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase >= .executing },
                                           firstN: needing.map { snapshots[$0].attempts + 1 }, concurrency: concurrency)
         let fresh = Dictionary(uniqueKeysWithValues: zip(needing, made).compactMap { i, m in m.map { (i, $0) } })
@@ -108,7 +113,7 @@ struct CellContext: Sendable {
         var stop: AttemptFailure?
         for (i, walk) in walks {
             let new = fresh[i]
-            if (snapshots[i].last == nil || snapshots[i].last!.interrupted) && new == nil { cancelled = true; continue }
+            if needing.contains(i) && new == nil { cancelled = true; continue }
             let last = new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request,
                                                            failureKind: $0.record.failure?.kind) } ?? snapshots[i].last
             let graded = new.map { alreadyGraded.contains($0.record.attempt) } ?? snapshots[i].graded

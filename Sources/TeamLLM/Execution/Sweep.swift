@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     /// Overrides of the manifest's operational settings for this session (recorded in its session record).
     public var budgetUSD: USD?
     public var concurrency: Int?
+    /// Give cells whose last attempt failed (retries exhausted, a failure that ends the cell) new attempts.
+    public var retryFailed = false
     /// Providers to use instead of the ones the manifest names, by kind: test doubles run through the real executor.
     public var providers: [ProviderKind: any Provider] = [:]
 
@@ -125,7 +127,8 @@ public enum Sweep {
                                       journal: journal, runID: folder.id, claimOwner: claimOwner)
             context.retries = settings.retries
             context.retryBaseMs = settings.retryBaseMs
-            let todo = plan.cells.filter { state.needsWork($0.id) }
+            context.retryFailed = options.retryFailed
+            let todo = plan.cells.filter { state.needsWork($0.id) || (options.retryFailed && state.attempts[$0.id]?.last?.status == .failed) }
             let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
             let stoppedBy: String?
             do { stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter) } catch {
@@ -195,7 +198,7 @@ public enum Sweep {
                         candidates += todo[next..<end]
                         next = end
                     }
-                    let reservations = await context.journal.reserve(candidates.map { ($0.id, context.ceiling($0)) })
+                    let reservations = await context.journal.reserve(candidates.map { ($0.id, context.ceiling($0)) }, retryFailed: context.retryFailed)
                     var batch: [PlannedCell] = [], reserved: [USD] = [], over: [PlannedCell] = []
                     for (cell, r) in zip(candidates, reservations) {
                         if let r { batch.append(cell); reserved.append(r) } else { over.append(cell) }

@@ -141,10 +141,14 @@ actor RunJournal {
 
     /// Reserves what each cell may still cost against the budget, in order; nil for a cell that would take
     /// spend and reservations past the cap (later, cheaper cells may still fit). A cell with an attempt on
-    /// record costs nothing more, so it reserves nothing and always fits.
-    func reserve(_ ceilings: [(CellID, USD)]) -> [USD?] {
+    /// record costs nothing more, unless a new one will be made (its last was stopped by the provider, or
+    /// `retryFailed` gives a failed cell another), so it reserves nothing and always fits.
+    func reserve(_ ceilings: [(CellID, USD)], retryFailed: Bool = false) -> [USD?] {
         ceilings.map { cell, ceiling in
-            let needed = state.attempts[cell]?.isEmpty == false ? USD.zero : ceiling
+            let last = state.attempts[cell]?.last
+            let callsAgain = last == nil || last!.interrupted
+                || (retryFailed && last!.status == .failed && state.ledger.phase(cell) == .completed)
+            let needed = callsAgain ? ceiling : USD.zero
             guard state.spend + reserved + needed <= cap else { return nil }
             reserved = reserved + needed
             return needed
