@@ -46,9 +46,23 @@ struct ErrorTests {
         }
         let sessions = try RunRecords.read(r.folder).sessions.map(\.payload)
         #expect(sessions.first?.cache == runs.appendingPathComponent("cache").standardizedFileURL.path)
-        // The commit recorded is the one compiled into the binary (Plugins/BuildInfo), not read from a checkout at run time.
-        #expect(sessions.first?.environment?.gitCommit == BuildInfo.gitCommit)
-        #expect(BuildInfo.gitCommit == "unknown" || BuildInfo.gitCommit.prefix(40).allSatisfy(\.isHexDigit))
+        // The commit recorded is the one compiled into the binary (Plugins/BuildInfo): the HEAD the tests were
+        // built from (the build before a test run regenerates it), marked +modified when the tree had changes.
+        let recorded = try #require(sessions.first?.environment?.gitCommit)
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        git.arguments = ["git", "-C", Fixtures.repo.path, "rev-parse", "HEAD"]
+        let out = Pipe()
+        git.standardOutput = out
+        git.standardError = FileHandle.nullDevice
+        try git.run()
+        let head = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        git.waitUntilExit()
+        if git.terminationStatus == 0 {
+            #expect(recorded == head || recorded == head + "+modified", "recorded \(recorded), checkout at \(head)")
+        } else {
+            #expect(recorded == "unknown")
+        }
     }
 
     @Test("a cache that cannot be used is named in words, and no run folder is left behind")

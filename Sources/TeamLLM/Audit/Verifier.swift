@@ -91,10 +91,8 @@ public enum Verifier {
         /// Reads one stream as far as the extent reaches; a cut or torn end is a problem, not a stop.
         func read<R: StreamRecord>(_ type: R.Type, each: (Stamped<R>) throws -> Void) throws {
             let url = folder.stream(type)
-            guard FileManager.default.fileExists(atPath: url.path) else { problems.append("\(url.lastPathComponent): missing"); return }
-            let tail = try StreamReader.records(url, type, limit: extent.limit(R.stream), anchored: extent.anchors.heads[R.stream] ?? [:], each: each)
-            if let torn = tail.torn { problems.append("\(RunError.torn(file: url.lastPathComponent, offset: torn.offset, length: torn.bytes.count))") }
-            do { try extent.checkLength(R.stream, tail) } catch { problems.append("\(error)") }
+            let (tail, found) = try RunRecords.scan(folder, type, extent, each: each)
+            problems += found.map(\.description)
             heads.append(StreamHead(stream: R.stream, count: tail.count, head: tail.lastHash))
             if !extent.live, R.stream != SessionRecord.stream, let last = extent.anchors.last,
                let anchored = last.heads.first(where: { $0.stream == R.stream }), tail.count > anchored.count {

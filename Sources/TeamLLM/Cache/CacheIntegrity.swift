@@ -85,7 +85,7 @@ extension ResponseCache {
             }
             var unresolved: [PackedResponse] = []
             for r in unknown {
-                guard let packed = try? CanonicalJSON.decode(PackedResponse.self, from: readPack(number, r.offset, r.length)),
+                guard let packed = try? CanonicalJSON.decode(PackedResponse.self, from: PackFile(packURL(number)).read(r.offset, r.length)),
                       packed.requestKey == r.key else { continue }
                 if let body = bodies[packed.responseHash] { found.append((packed, body)) } else { unresolved.append(packed) }
             }
@@ -126,18 +126,6 @@ extension ResponseCache {
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
         return recovered
-    }
-
-    /// `count` bytes of a pack at `offset`.
-    private func readPack(_ number: Int, _ offset: Int, _ count: Int) throws -> Data {
-        let url = packURL(number)
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CacheError.missingFile(url.path) }
-        defer { close(fd) }
-        var buffer = Data(count: count)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
-        guard n == count else { throw CacheError.corruptFile(path: "\(url.lastPathComponent) at byte \(offset)", expected: "\(count) bytes", actual: "\(max(n, 0))") }
-        return buffer
     }
 
     /// Every pack walked entry by entry: each response entry must decode, its request must hash to its key,
@@ -209,17 +197,9 @@ extension ResponseCache {
     @discardableResult
     func walk(pack number: Int, from start: Int = 0,
                       _ each: (String, Int, Int, Int, String?, (Int, Int) throws -> Data) throws -> Void) throws -> WalkEnd {
-        let url = packURL(number)
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CacheError.missingFile(url.path) }
-        defer { close(fd) }
-        let size = Int(lseek(fd, 0, SEEK_END))
-        func read(_ offset: Int, _ count: Int) throws -> Data {
-            var buffer = Data(count: count)
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
-            guard n == count else { throw CacheError.corruptFile(path: "\(url.lastPathComponent) at byte \(offset)", expected: "\(count) bytes", actual: "\(max(n, 0))") }
-            return buffer
-        }
+        let file = try PackFile(packURL(number))
+        let size = file.size
+        let read = file.read
         var offset = start
         while offset < size {
             let head = try read(offset, min(160, size - offset))

@@ -10,8 +10,11 @@ enum PackEntry {
     static let bodyTag = "TLLMBODY"
     static let responseTag = "TLLMRESP"
 
+    /// The header line of a body entry.
+    static func bodyHeader(hash: String, length: Int) -> Data { Data("\(bodyTag) \(hash) \(length)\n".utf8) }
+
     static func body(_ body: Data, hash: String) -> Data {
-        var d = Data("\(bodyTag) \(hash) \(body.count)\n".utf8)
+        var d = bodyHeader(hash: hash, length: body.count)
         d.append(body)
         d.append(UInt8(ascii: "\n"))
         return d
@@ -112,5 +115,31 @@ final class PackWriter: Sendable {
                 throw CacheError.database("fsync of pack \(s.number) in \(dir.path) failed: \(String(cString: strerror(errno)))")
             }
         }
+    }
+}
+
+/// A pack opened for reading (closed when released): every read of pack bytes goes through here.
+final class PackFile {
+    let url: URL
+    let size: Int
+    private let fd: Int32
+
+    init(_ url: URL) throws {
+        fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CacheError.missingFile(url.path) }
+        self.url = url
+        size = Int(lseek(fd, 0, SEEK_END))
+    }
+
+    deinit { close(fd) }
+
+    /// `count` bytes at `offset`; the file must hold them all.
+    func read(_ offset: Int, _ count: Int) throws -> Data {
+        var buffer = Data(count: count)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
+        guard n == count else {
+            throw CacheError.corruptFile(path: "\(url.lastPathComponent) at byte \(offset)", expected: "\(count) bytes", actual: "\(max(n, 0))")
+        }
+        return buffer
     }
 }

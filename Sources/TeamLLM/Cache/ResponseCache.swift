@@ -372,15 +372,11 @@ public final class ResponseCache: Sendable {
 
     /// A body at a known place in a pack, checked as `body(_:)` does.
     public func body(_ hash: String, pack number: Int, offset: Int, length: Int) throws -> Data {
-        let url = packURL(number)
-        let header = Data("TLLMBODY \(hash) \(length)\n".utf8)
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CacheError.missingFile(url.path) }
-        defer { close(fd) }
-        var buffer = Data(count: header.count + length + 1)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(offset)) }
-        let place = "\(url.lastPathComponent) at byte \(offset)"
-        guard n == buffer.count, buffer.prefix(header.count) == header, buffer.last == UInt8(ascii: "\n") else {
+        let header = PackEntry.bodyHeader(hash: hash, length: length)
+        let file = try PackFile(packURL(number))
+        let place = "\(file.url.lastPathComponent) at byte \(offset)"
+        let buffer = (try? file.read(offset, header.count + length + 1)) ?? Data()
+        guard buffer.prefix(header.count) == header, buffer.last == UInt8(ascii: "\n") else {
             throw CacheError.corruptFile(path: place, expected: hash, actual: "a damaged entry")
         }
         let data = buffer.subdata(in: header.count..<(header.count + length))

@@ -41,9 +41,8 @@ struct CellContext: Sendable {
     let runID: String
     /// This process, as the holder of cache claims on the requests it pays for.
     let claimOwner: ClaimOwner
-    /// Retries of a retryable failure, and the first backoff (operational settings of this session).
-    var retries = 3
-    var retryBaseMs = 500
+    /// This session's operational settings (retries and their backoff are read here).
+    var settings = OperationalSettings(concurrency: 8, budgetUSD: .zero)
     /// `--retry-failed`: a COMPLETED cell whose last attempt failed gets a new attempt, graded if it answers.
     var retryFailed = false
     var plan: SweepPlan { requests.plan }
@@ -92,17 +91,14 @@ struct CellContext: Sendable {
                 walks.append((i, .executing(e)))
             case let .executing(e): walks.append((i, .executing(e)))
             case let .verifying(v): walks.append((i, .verifying(v)))
-            case .completed: if snapshot.needsRepair || (retryFailed && snapshot.last?.status == .failed) { walks.append((i, .completed)) }
+            case .completed: if snapshot.needsRepair || snapshot.needsAttempt(retryFailed: retryFailed) { walks.append((i, .completed)) }
             }
         }
         try await journal.recordStarted(started)
 
         // An attempt recorded before an interruption stands; only cells without one make one, and cells whose
         // last attempt was stopped by the provider (a rejected key, an empty account) make a new one.
-        let needing = walks.map(\.index).filter { i in
-            guard let last = snapshots[i].last else { return true }
-            return last.interrupted || (retryFailed && snapshots[i].phase == .completed && last.status == .failed)
-        }
+        let needing = walks.map(\.index).filter { snapshots[$0].needsAttempt(retryFailed: retryFailed) }
         let made = try await makeAttempts(needing.map { batch[$0] }, wasExecuting: needing.map { snapshots[$0].phase >= .executing },
                                           firstN: needing.map { snapshots[$0].attempts + 1 }, concurrency: concurrency)
         let fresh = Dictionary(uniqueKeysWithValues: zip(needing, made).compactMap { i, m in m.map { (i, $0) } })
@@ -397,12 +393,12 @@ struct CellContext: Sendable {
         var result = Calls()
         while true {
             let outcome = await outcome(of: provider, p.numbered(p.n + result.failures.count))
-            guard case let .failure(f) = outcome, f.kind.disposition == .retryable, result.failures.count < retries else {
+            guard case let .failure(f) = outcome, f.kind.disposition == .retryable, result.failures.count < settings.retries else {
                 result.final = outcome
                 return result
             }
             result.failures.append(f)
-            let backoff = min(30_000, retryBaseMs << min(result.failures.count - 1, 16))
+            let backoff = min(30_000, settings.retryBaseMs << min(result.failures.count - 1, 16))
             let jittered = Double(backoff) * Double.random(in: 0.8...1.2)
             let waitMs = max(jittered, Double(f.retryAfterMs ?? 0))
             // Cancelled while waiting: the cell stays EXECUTING and the retried failures are not recorded.

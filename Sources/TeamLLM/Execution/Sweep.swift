@@ -125,10 +125,9 @@ public enum Sweep {
             let byKind = try providers.providers(plan: plan, registry: registry, injected: options.providers)
             var context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: byKind), cache: cache,
                                       journal: journal, runID: folder.id, claimOwner: claimOwner)
-            context.retries = settings.retries
-            context.retryBaseMs = settings.retryBaseMs
+            context.settings = settings
             context.retryFailed = options.retryFailed
-            let todo = plan.cells.filter { state.needsWork($0.id) || (options.retryFailed && state.attempts[$0.id]?.last?.status == .failed) }
+            let todo = plan.cells.filter { state.needsWork($0.id) || state.needsAttempt($0.id, retryFailed: options.retryFailed) }
             let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
             let stoppedBy: String?
             do { stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter) } catch {

@@ -59,6 +59,8 @@ actor RunJournal {
         let attempts: Int
         /// COMPLETED without the attempt or grade it must have (a torn line went to quarantine).
         var needsRepair: Bool { phase == .completed && (last == nil || (last!.status != .failed && !graded)) }
+        /// The cell's next step is a new attempt (`LiveState.needsAttempt`).
+        func needsAttempt(retryFailed: Bool) -> Bool { LiveState.needsAttempt(phase: phase, last: last, retryFailed: retryFailed) }
     }
 
     /// Where each of a batch of cells stands.
@@ -145,10 +147,7 @@ actor RunJournal {
     /// `retryFailed` gives a failed cell another), so it reserves nothing and always fits.
     func reserve(_ ceilings: [(CellID, USD)], retryFailed: Bool = false) -> [USD?] {
         ceilings.map { cell, ceiling in
-            let last = state.attempts[cell]?.last
-            let callsAgain = last == nil || last!.interrupted
-                || (retryFailed && last!.status == .failed && state.ledger.phase(cell) == .completed)
-            let needed = callsAgain ? ceiling : USD.zero
+            let needed = state.needsAttempt(cell, retryFailed: retryFailed) ? ceiling : USD.zero
             guard state.spend + reserved + needed <= cap else { return nil }
             reserved = reserved + needed
             return needed

@@ -30,12 +30,24 @@ extension RunRecords {
     @discardableResult
     public static func stream<R: StreamRecord>(_ folder: RunFolder, _ type: R.Type, _ extent: ReadExtent,
                                                each: (Stamped<R>) throws -> Void) throws -> StreamTail {
-        let url = folder.stream(type)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw RunError.notFound("\(url.path)") }
-        let tail = try StreamReader.records(url, type, limit: extent.limit(R.stream), anchored: extent.anchors.heads[R.stream] ?? [:], each: each)
-        if let torn = tail.torn { throw RunError.torn(file: url.lastPathComponent, offset: torn.offset, length: torn.bytes.count) }
-        try extent.checkLength(R.stream, tail)
+        let (tail, problems) = try scan(folder, type, extent, each: each)
+        if let first = problems.first { throw first }
         return tail
+    }
+
+    /// `stream`, handing back how the stream ends wrongly (missing, a torn last line, cut short of an
+    /// anchor) instead of throwing it, so a checker can go on; a broken seal or chain still throws.
+    public static func scan<R: StreamRecord>(_ folder: RunFolder, _ type: R.Type, _ extent: ReadExtent,
+                                             each: (Stamped<R>) throws -> Void) throws -> (tail: StreamTail, problems: [RunError]) {
+        let url = folder.stream(type)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            return (StreamTail(count: 0, lastHash: SealedLine.genesis, torn: nil), [RunError.notFound(url.path)])
+        }
+        let tail = try StreamReader.records(url, type, limit: extent.limit(R.stream), anchored: extent.anchors.heads[R.stream] ?? [:], each: each)
+        var problems: [RunError] = []
+        if let torn = tail.torn { problems.append(.torn(file: url.lastPathComponent, offset: torn.offset, length: torn.bytes.count)) }
+        do { try extent.checkLength(R.stream, tail) } catch let e as RunError { problems.append(e) }
+        return (tail, problems)
     }
 }
 
@@ -162,6 +174,18 @@ struct LiveState: Sendable {
     }
 
     mutating func add(_ g: GradeRecord) { graded.insert(g.attempt) }
+
+    /// True when a cell's next step is a new attempt: it has none, its last was stopped by the provider, or
+    /// `retryFailed` gives a COMPLETED cell whose last attempt failed another one.
+    static func needsAttempt(phase: Phase, last: AttemptSummary?, retryFailed: Bool) -> Bool {
+        guard let last else { return true }
+        return last.interrupted || (retryFailed && phase == .completed && last.status == .failed)
+    }
+
+    /// `needsAttempt` for a cell of this state.
+    func needsAttempt(_ cell: CellID, retryFailed: Bool) -> Bool {
+        Self.needsAttempt(phase: ledger.phase(cell), last: attempts[cell]?.last, retryFailed: retryFailed)
+    }
 
     /// True while a cell is not COMPLETED, or is COMPLETED without the attempt or grade it must have
     /// (a crash tore that line; resume appends it again).
