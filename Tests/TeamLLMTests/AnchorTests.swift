@@ -10,8 +10,8 @@ struct AnchorTests {
     @Test("verify, matrix, status and audit during a live run read its anchored prefix and find nothing wrong")
     func liveReaders() async throws {
         let dir = Fixtures.tempDir("live")
-        // 2,000 cells of simulated calls taking 3–20 ms each, two per lane: eight batches over several seconds.
-        let manifest = try Fixtures.write(Fixtures.simulatedManifest(name: "live", items: 1000, sleepScale: 0.02, concurrency: 4), to: dir)
+        // 2,000 cells of simulated calls taking 6–40 ms each, four at a time: about ten seconds of records.
+        let manifest = try Fixtures.write(Fixtures.simulatedManifest(name: "live", items: 1000, sleepScale: 0.04, concurrency: 4), to: dir)
         let runs = dir.appendingPathComponent("runs")
         let p = Process()
         p.executableURL = Fixtures.binary
@@ -124,8 +124,9 @@ struct AnchorTests {
     @Test("records appended before a long quiet spell (slow calls) are committed and anchored within about a second, by the timer")
     func timerCommit() async throws {
         let dir = Fixtures.tempDir("timer")
-        // 10 cells, two calls at a time, each call sleeping 0.2–1.2 s: the batch's records come only at its end.
-        let manifest = try Fixtures.write(Fixtures.simulatedManifest(name: "timer", items: 5, sleepScale: 0.5, concurrency: 2), to: dir)
+        // 10 cells, two calls at a time, each call sleeping 1.4–7 s: the started events are appended at once,
+        // and no other record comes for over a second.
+        let manifest = try Fixtures.write(Fixtures.simulatedManifest(name: "timer", items: 5, sleepScale: 3, concurrency: 2), to: dir)
         let runs = dir.appendingPathComponent("runs")
         let task = Task { try await Sweep.run(manifest: manifest, options: Fixtures.options(runsDir: runs)) }
         let registry = try Fixtures.registry()
@@ -134,8 +135,13 @@ struct AnchorTests {
         for _ in 0..<100 {
             try await Task.sleep(nanoseconds: 100_000_000)
             guard let text = try? String(contentsOf: folder.stream(SessionRecord.self), encoding: .utf8) else { continue }
-            // An anchor that covers the 10 started events while no attempt is written yet: only the timer makes one.
-            if text.split(separator: "\n").contains(where: { $0.contains(#""count":11,"#) && $0.contains(#""count":0,"#) && $0.contains(#""kind":"anchor""#) }) {
+            // An anchor that covers started events while no attempt is written yet: only the timer makes one.
+            let anchors = text.split(separator: "\n").compactMap { line -> [String: Int]? in
+                guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], o["kind"] as? String == "anchor",
+                      let heads = o["anchor"] as? [[String: Any]] else { return nil }
+                return Dictionary(uniqueKeysWithValues: heads.compactMap { h in (h["stream"] as? String).map { ($0, h["count"] as? Int ?? -1) } })
+            }
+            if anchors.contains(where: { ($0["events"] ?? 0) >= 3 && $0["attempts"] == 0 }) {
                 anchoredStart = true
                 break
             }

@@ -8,12 +8,13 @@ import Testing
 @Suite("kill -9 and resume")
 struct KillTests {
     /// Starts the real binary on a manifest, quiet, its stderr to `log` (or discarded).
-    func launch(_ manifest: URL, runs: URL, log: URL? = nil) throws -> Process {
+    func launch(_ manifest: URL, runs: URL, log: URL? = nil, fault: String? = nil) throws -> Process {
         let bin = Fixtures.binary
         try #require(FileManager.default.isExecutableFile(atPath: bin.path), "build the CLI first (make test does): \(bin.path)")
         let p = Process()
         p.executableURL = bin
         p.arguments = ["run", manifest.path, "--quiet", "--registry", Fixtures.registryDir.path, "--data-dir", Fixtures.dataDir.path, "--runs-dir", runs.path]
+        if let fault { p.environment = ProcessInfo.processInfo.environment.merging(["TEAMLLM_FAULT": fault]) { $1 } }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = try log.map { try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
         try p.run()
@@ -72,42 +73,40 @@ struct KillTests {
         #expect(try Matrix.build(r.folder).jsonl() == Matrix.build(folder).jsonl())
     }
 
-    @Test("a paid response is in the cache as soon as its call returns: after a kill -9 mid-batch it is recovered, not paid again")
+    @Test("a paid response is in the cache as soon as its call returns: after a kill -9 right after a store it is recovered, not paid again")
     func paidResponsesSurviveKill() async throws {
         let dir = Fixtures.tempDir("paidkill")
-        // 60 cells, one batch; the 20 simulated calls take 150–700 ms each, two at a time.
+        // 60 cells; the 20 simulated calls take 150–700 ms each, four at a time. The process kills itself right
+        // after its 5th paid response is stored, before that attempt can be recorded.
         let text = Fixtures.manifest(name: "paidkill", items: 10, sleepScale: 0.3, concurrency: 4)
         let manifest = try Fixtures.write(text, to: dir)
         let runs = dir.appendingPathComponent("runs")
-        let p = try launch(manifest, runs: runs)
-        // Kill once some, but not all, of the 20 simulated (paid) responses are in the cache: mid-batch, since a
-        // batch that stored its responses only at its end would go from none to all 20 at once. Polled on a
-        // Dispatch thread: with other suites running, a sleeping task can resume far too late.
-        let index = runs.appendingPathComponent("cache/index.sqlite")
-        let pid = p.processIdentifier
-        let stored: [String] = await withCheckedContinuation { done in
-            DispatchQueue.global().async {
-                var keys: [String] = []
-                for _ in 0..<1000 {
-                    if FileManager.default.fileExists(atPath: index.path), let db = try? DatabaseQueue(path: index.path) {
-                        keys = (try? db.read { try String.fetchAll($0, sql: "SELECT request_key FROM responses WHERE origin_attempt LIKE '%/sim-%'") }) ?? []
-                        if (3..<20).contains(keys.count) { kill(pid, SIGKILL); break }
-                    }
-                    usleep(15_000)
-                }
-                done.resume(returning: keys)
-            }
-        }
+        let p = try launch(manifest, runs: runs, fault: "kill-after-store:5")
         p.waitUntilExit()
-        try #require(p.terminationReason == .uncaughtSignal && (3..<20).contains(stored.count),
-                     "no kill mid-batch: \(stored.count) of 20 paid responses were in the cache when it ended")
+        try #require(p.terminationReason == .uncaughtSignal, "the fault did not kill the run")
+        let index = runs.appendingPathComponent("cache/index.sqlite")
+        let stored = try await DatabaseQueue(path: index.path).read {
+            try String.fetchAll($0, sql: "SELECT request_key FROM responses WHERE origin_attempt LIKE '%/sim-%'")
+        }
+        let folder = try #require(try FileManager.default.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil).first { $0.lastPathComponent.hasPrefix("paidkill-") })
+        let recordedBefore = Set(try Fixtures.lines(folder.appendingPathComponent("attempts.jsonl")).compactMap { line -> String? in
+            guard let r = line.range(of: #""request":""#) else { return nil }
+            return String(line[r.upperBound...].prefix(64))
+        })
+        try #require(stored.count >= 5)
+        let unrecorded = stored.filter { !recordedBefore.contains($0) }
+        #expect(!unrecorded.isEmpty, "every stored response was recorded before the kill: the fault hit no gap")
 
         let r = try await Sweep.run(manifest: manifest, options: Fixtures.options(runsDir: runs))
         #expect(r.sweepPhase == .completed && r.completed == 60)
         let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
         for key in stored {
             let a = attempts.filter { $0.request == key }
-            #expect(a.count == 1 && a[0].status == .ok && a[0].recovered == true, "response \(key.prefix(12))… stored before the kill was not recovered: \(a)")
+            #expect(a.count == 1 && a[0].status == .ok, "response \(key.prefix(12))… stored before the kill: \(a)")
+        }
+        for key in unrecorded {
+            let a = attempts.filter { $0.request == key }
+            #expect(a.first?.recovered == true, "response \(key.prefix(12))… stored but not recorded before the kill was not recovered: \(a)")
         }
         var paid: [String: Int] = [:]
         for a in attempts where a.status == .ok { paid[a.request, default: 0] += 1 }

@@ -25,8 +25,10 @@ public struct CacheEntry: Sendable, Equatable {
         public let costSource: String
         public let latencyMs: Int?
         public let at: String
+        /// What an HTTP call said about itself; nil for offline providers (and rows written before it existed).
+        public var call: CallDetails? = nil
         enum CodingKeys: String, CodingKey {
-            case tokens, at
+            case tokens, at, call
             case modelUsed = "model_used", providerUsed = "provider_used", costUSD = "cost_usd"
             case costSource = "cost_source", latencyMs = "latency_ms"
         }

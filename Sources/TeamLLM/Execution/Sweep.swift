@@ -18,6 +18,13 @@ public struct RunOptions: Sendable {
     public var retryFailed = false
     /// Providers to use instead of the ones the manifest names, by kind: test doubles run through the real executor.
     public var providers: [ProviderKind: any Provider] = [:]
+    /// Builds the providers the substrate does not build itself (OpenRouter over HTTP), once the plan and
+    /// this session's settings are known.
+    public var providerFactories: [ProviderKind: @Sendable (ProviderContext) throws -> any Provider] = [:]
+    /// Ctrl-C and SIGTERM, raised by the command line: stop dispatching, then cancel.
+    public var stop: StopSignal?
+    /// Live figures of the pipeline (calls in flight, retries).
+    public var gauges = PipelineGauges()
 
     public init(registryDir: URL, dataDir: URL, runsDir: URL, progress: Bool = true, stopAfter: Int? = nil, runID: String? = nil) {
         self.registryDir = registryDir; self.dataDir = dataDir; self.runsDir = runsDir
@@ -122,15 +129,26 @@ public enum Sweep {
                 sweep = .executing(e)
             }
 
-            let byKind = try providers.providers(plan: plan, registry: registry, injected: options.providers)
+            var injected = options.providers
+            for (kind, make) in options.providerFactories where injected[kind] == nil && plan.manifest.models.contains(where: { $0.provider == kind }) {
+                injected[kind] = try make(ProviderContext(plan: plan, registry: registry, settings: settings))
+            }
+            let byKind = try providers.providers(plan: plan, registry: registry, injected: injected)
+            // A provider that can check its account (a key, credits) does so before any cell starts.
+            for kind in Set(plan.manifest.models.map(\.provider)).sorted(by: { $0.rawValue < $1.rawValue }) {
+                if let p = byKind[kind] {
+                    do { try await p.preflight() } catch { throw RunError.providerStopped(error) }
+                }
+            }
             var context = CellContext(requests: RequestBuilder(plan: plan, registry: registry, providers: byKind), cache: cache,
                                       journal: journal, runID: folder.id, claimOwner: claimOwner)
             context.settings = settings
             context.retryFailed = options.retryFailed
             let todo = plan.cells.filter { state.needsWork($0.id) || state.needsAttempt($0.id, retryFailed: options.retryFailed) }
-            let ticker = options.progress ? ProgressLine.start(journal: journal, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
+            let ticker = options.progress ? ProgressLine.start(journal: journal, gauges: options.gauges, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
             let stoppedBy: String?
-            do { stoppedBy = try await execute(todo, context: context, concurrency: settings.concurrency, stopAfter: options.stopAfter) } catch {
+            let pipeline = Pipeline(context: context, stopAfter: options.stopAfter, signal: options.stop, gauges: options.gauges)
+            do { stoppedBy = try await pipeline.run(todo) } catch {
                 // What was written before the error is made durable and anchored before the error is reported.
                 ticker?.cancel()
                 try? await journal.sync()
@@ -159,88 +177,5 @@ public enum Sweep {
             return SweepReport(folder: folder, cells: plan.cells.count, completed: completed, sweepPhase: await journal.sweepPhase,
                                spend: await journal.spend, stoppedBy: stoppedBy, notices: notices)
         }
-    }
-
-    /// Cells per batch: large enough that a batch's one SQLite transaction and one write per stream
-    /// cost little per cell, small enough that progress and the records move every few milliseconds.
-    static let batchSize = 256
-
-    /// Runs cells batch by batch, two batches at a time so that one batch's serial steps (cache
-    /// transaction, appends) overlap the other's encoding and grading; returns why it stopped early, if it did.
-    ///
-    /// Each of the two lanes gets its share of the manifest's `concurrency`, so calls in flight never exceed it.
-    /// Budget: a cell runs only if its cost ceiling fits under the cap beside what is spent and reserved.
-    /// When one does not fit while another batch runs, nothing new starts until that batch has turned its
-    /// reservations into real spend; if it still does not fit with nothing running, it is left for a later
-    /// session (a raised cap) and scheduling goes on, so cells that cost nothing (replays, responses the
-    /// cache holds) and cheaper cells behind it still run.
-    private static func execute(_ todo: [PlannedCell], context: CellContext, concurrency: Int, stopAfter: Int?) async throws -> String? {
-        var stoppedBy: String?
-        var next = 0
-        var waitingForBudget = false
-        var retry: [PlannedCell] = [] // cells that did not fit while a batch ran; tried again once one settles
-        var unaffordable: [PlannedCell] = []
-        let lanes = min(2, max(concurrency, 1))
-        var free = (0..<lanes).map { lane in concurrency / lanes + (lane < concurrency % lanes ? 1 : 0) }
-        try await withThrowingTaskGroup(of: (share: Int, reserved: [USD]).self) { group in
-            var running = 0
-            while true {
-                if !waitingForBudget, !retry.isEmpty || (stoppedBy == nil && next < todo.count), let share = free.popLast() {
-                    var candidates = Array(retry.prefix(batchSize))
-                    retry.removeFirst(candidates.count)
-                    if stoppedBy == nil {
-                        var end = min(todo.count, next + batchSize - candidates.count)
-                        if let limit = stopAfter, end >= limit {
-                            end = max(next, limit)
-                            stoppedBy = "stop-after \(limit)"
-                        }
-                        candidates += todo[next..<end]
-                        next = end
-                    }
-                    let reservations = await context.journal.reserve(candidates.map { ($0.id, context.ceiling($0)) }, retryFailed: context.retryFailed)
-                    var batch: [PlannedCell] = [], reserved: [USD] = [], over: [PlannedCell] = []
-                    for (cell, r) in zip(candidates, reservations) {
-                        if let r { batch.append(cell); reserved.append(r) } else { over.append(cell) }
-                    }
-                    if !over.isEmpty {
-                        if running > 0 || !batch.isEmpty {
-                            // What runs will spend less than it reserved: try these again once a batch settles.
-                            retry = over + retry
-                            waitingForBudget = true
-                        } else {
-                            // Nothing runs, so nothing will free budget this session: a cell that does not fit now
-                            // never will, unless the cache already holds its response (then it costs nothing).
-                            let cached = try context.cachedCells(over)
-                            for cell in over {
-                                if cached.contains(cell.id) { batch.append(cell); reserved.append(.zero) } else { unaffordable.append(cell) }
-                            }
-                        }
-                    }
-                    if batch.isEmpty { free.append(share); continue }
-                    running += 1
-                    group.addTask {
-                        do { try await context.run(batch, concurrency: share) } catch {
-                            await context.journal.release(reserved)
-                            throw error
-                        }
-                        return (share, reserved)
-                    }
-                    continue
-                }
-                guard running > 0, let (share, reserved) = try await group.next() else { break }
-                running -= 1
-                await context.journal.release(reserved)
-                free.append(share)
-                waitingForBudget = false
-            }
-        }
-        if !unaffordable.isEmpty {
-            let spend = await context.journal.spend
-            let needs = unaffordable.map { context.ceiling($0) }.min() ?? .zero
-            let cap = await context.journal.cap
-            return "budget cap: \(unaffordable.count) cells not started, the cheapest needing up to $\(needs) beside $\(spend) spent of the $\(cap) cap; "
-                + "raise budget_usd in the manifest (or pass --budget-usd) and run the same command: the run continues where it stopped"
-        }
-        return stoppedBy
     }
 }

@@ -1,5 +1,5 @@
 /// A parsed or to-be-written JSON value. Numbers keep their text, so nothing is lost or reformatted.
-enum JSONNode {
+public enum JSONNode: Sendable {
     case object([String: JSONNode])
     case array([JSONNode])
     case string(String)
@@ -10,20 +10,24 @@ enum JSONNode {
 
 extension JSONNode {
     /// The member `key` of an object (nil for a missing key or a non-object).
-    subscript(key: String) -> JSONNode? {
+    public subscript(key: String) -> JSONNode? {
         if case let .object(members) = self { members[key] } else { nil }
     }
-    var string: String? { if case let .string(s) = self { s } else { nil } }
-    var bool: Bool? { if case let .bool(b) = self { b } else { nil } }
+    public var string: String? { if case let .string(s) = self { s } else { nil } }
+    public var bool: Bool? { if case let .bool(b) = self { b } else { nil } }
     /// A string, or a number's exact text (for id fields that are numbers in the source).
-    var text: String? {
+    public var text: String? {
         switch self {
         case let .string(s): s
         case let .number(n): n
         default: nil
         }
     }
-    var members: [String: JSONNode]? { if case let .object(m) = self { m } else { nil } }
+    public var items: [JSONNode]? { if case let .array(a) = self { a } else { nil } }
+    /// A number's value when it is a whole number written without fraction or exponent.
+    public var int: Int? { if case let .number(n) = self { Int(n) } else { nil } }
+    public var isNull: Bool { if case .null = self { true } else { false } }
+    public var members: [String: JSONNode]? { if case let .object(m) = self { m } else { nil } }
 }
 
 /// Writes canonical JSON: object keys sorted by their UTF-8 bytes, no whitespace, `/` not escaped,
@@ -142,16 +146,17 @@ struct JSONWriter {
 }
 
 /// A strict JSON parser (RFC 8259) over UTF-8 bytes.
-struct JSONParser {
+public struct JSONParser {
     private let b: [UInt8]
     private var i = 0
 
-    struct Failure: Error, CustomStringConvertible {
-        let offset: Int, reason: String
-        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    public struct Failure: Error, CustomStringConvertible {
+        public let offset: Int, reason: String
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    static func parse<Bytes: Sequence>(_ bytes: Bytes) throws -> JSONNode where Bytes.Element == UInt8 {
+    /// Parses one JSON value, whitespace around it allowed.
+    public static func parse<Bytes: Sequence>(_ bytes: Bytes) throws -> JSONNode where Bytes.Element == UInt8 {
         var p = JSONParser(b: Array(bytes))
         p.skipSpace()
         let v = try p.value(depth: 0)

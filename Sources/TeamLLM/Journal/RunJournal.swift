@@ -72,6 +72,8 @@ actor RunJournal {
         }
     }
     var spend: USD { state.spend }
+    /// What cells admitted and not yet recorded may still cost.
+    var reservedNow: USD { reserved }
     /// Which of these attempt ids have a grade on record.
     func graded(_ ids: [String]) -> Set<String> { Set(ids.filter { state.graded.contains($0) }) }
     var sweepPhase: Phase { state.ledger.sweep }

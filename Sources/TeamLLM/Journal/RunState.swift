@@ -175,10 +175,12 @@ struct LiveState: Sendable {
 
     mutating func add(_ g: GradeRecord) { graded.insert(g.attempt) }
 
-    /// True when a cell's next step is a new attempt: it has none, its last was stopped by the provider, or
+    /// True when a cell's next step is a new attempt: it has none, its last was stopped by the provider, its
+    /// last failed with a retryable failure before the cell moved on (an interruption between retries), or
     /// `retryFailed` gives a COMPLETED cell whose last attempt failed another one.
     static func needsAttempt(phase: Phase, last: AttemptSummary?, retryFailed: Bool) -> Bool {
         guard let last else { return true }
+        if phase == .executing, last.status == .failed, last.failureKind?.disposition == .retryable { return true }
         return last.interrupted || (retryFailed && phase == .completed && last.status == .failed)
     }
 

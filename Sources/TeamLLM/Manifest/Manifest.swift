@@ -40,6 +40,15 @@ public struct OperationalSettings: Codable, Equatable, Sendable {
     /// First backoff before a retry, doubled each time (capped at 30 s, with jitter; a provider's
     /// Retry-After wins when longer).
     public var retryBaseMs: Int = 500
+    /// Per-model caps on calls in flight, by registry model id (absent: the global `concurrency`).
+    public var modelConcurrency: [String: Int] = [:]
+    /// After a first Ctrl-C (or SIGTERM), how long calls in flight may run on before they are cancelled.
+    public var graceSeconds: Double = 30
+    /// Timeouts of one HTTP call, in seconds: connecting, the first byte of the body that is not
+    /// keep-alive whitespace, and the whole call.
+    public var timeouts = Timeouts()
+    /// How HTTP providers are reached: the key file (never the key) and attribution headers.
+    public var http = HTTPSettings()
 
     public init(concurrency: Int, budgetUSD: USD, retries: Int = 3, retryBaseMs: Int = 500) {
         self.concurrency = concurrency
@@ -48,7 +57,58 @@ public struct OperationalSettings: Codable, Equatable, Sendable {
         self.retryBaseMs = retryBaseMs
     }
 
-    enum CodingKeys: String, CodingKey { case concurrency, retries, budgetUSD = "budget_usd", retryBaseMs = "retry_base_ms" }
+    enum CodingKeys: String, CodingKey {
+        case concurrency, retries, timeouts, http
+        case budgetUSD = "budget_usd", retryBaseMs = "retry_base_ms", modelConcurrency = "model_concurrency", graceSeconds = "grace_s"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        concurrency = try c.decode(Int.self, forKey: .concurrency)
+        budgetUSD = try c.decode(USD.self, forKey: .budgetUSD)
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? 3
+        retryBaseMs = try c.decodeIfPresent(Int.self, forKey: .retryBaseMs) ?? 500
+        modelConcurrency = try c.decodeIfPresent([String: Int].self, forKey: .modelConcurrency) ?? [:]
+        graceSeconds = try c.decodeIfPresent(Double.self, forKey: .graceSeconds) ?? 30
+        timeouts = try c.decodeIfPresent(Timeouts.self, forKey: .timeouts) ?? Timeouts()
+        http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
+    }
+}
+
+/// How HTTP providers are reached; none of it changes what a call returns.
+public struct HTTPSettings: Codable, Equatable, Sendable {
+    /// A file holding the API key, read when `OPENROUTER_API_KEY` is not set (its path is recorded, the key never).
+    public var keyFile: String?
+    /// `HTTP-Referer` attribution header.
+    public var referer: String?
+    /// `X-OpenRouter-Title` attribution header.
+    public var title: String?
+
+    public init(keyFile: String? = nil, referer: String? = nil, title: String? = nil) {
+        self.keyFile = keyFile
+        self.referer = referer
+        self.title = title
+    }
+
+    enum CodingKeys: String, CodingKey { case referer, title, keyFile = "key_file" }
+}
+
+/// Timeouts of one HTTP call, in seconds.
+public struct Timeouts: Codable, Equatable, Sendable {
+    /// Establishing the connection.
+    public var connect: Double = 10
+    /// From sending the request to the first byte of the body that is not keep-alive whitespace.
+    public var firstByte: Double = 300
+    /// The whole call.
+    public var total: Double = 600
+
+    public init(connect: Double = 10, firstByte: Double = 300, total: Double = 600) {
+        self.connect = connect
+        self.firstByte = firstByte
+        self.total = total
+    }
+
+    enum CodingKeys: String, CodingKey { case connect = "connect_s", firstByte = "first_byte_s", total = "total_s" }
 }
 
 /// A benchmark and which of its items to run.
@@ -67,6 +127,51 @@ public struct BenchmarkSelection: Codable, Equatable, Sendable {
 public struct ModelSelection: Codable, Equatable, Sendable {
     public var ref: String
     public var provider: ProviderKind
+    /// For `openrouter`: where requests go (any OpenAI-compatible server); absent: OpenRouter itself.
+    public var baseURL: String? = nil
+    /// For `openrouter`: which upstream providers may serve the model. Part of the hash and of every
+    /// request: a different provider is a different measurement.
+    public var routing: ProviderRouting? = nil
+
+    public init(ref: String, provider: ProviderKind, baseURL: String? = nil, routing: ProviderRouting? = nil) {
+        self.ref = ref
+        self.provider = provider
+        self.baseURL = baseURL
+        self.routing = routing
+    }
+
+    enum CodingKeys: String, CodingKey { case ref, provider, routing, baseURL = "base_url" }
+}
+
+/// OpenRouter's `provider` object, as the manifest fixes it for one model.
+public struct ProviderRouting: Codable, Equatable, Sendable {
+    /// Providers to try, in order (slugs such as `deepinfra/turbo`).
+    public var order: [String]?
+    /// Only these providers.
+    public var only: [String]?
+    /// Never these providers.
+    public var ignore: [String]?
+    /// Whether another provider may serve when the ones named fail (OpenRouter's default: true).
+    public var allowFallbacks: Bool?
+    /// Only providers that support every parameter sent (the seed above all); TeamLLM's default: true.
+    public var requireParameters: Bool?
+    /// `allow` or `deny`.
+    public var dataCollection: String?
+
+    public init(order: [String]? = nil, only: [String]? = nil, ignore: [String]? = nil, allowFallbacks: Bool? = nil,
+                requireParameters: Bool? = nil, dataCollection: String? = nil) {
+        self.order = order
+        self.only = only
+        self.ignore = ignore
+        self.allowFallbacks = allowFallbacks
+        self.requireParameters = requireParameters
+        self.dataCollection = dataCollection
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case order, only, ignore
+        case allowFallbacks = "allow_fallbacks", requireParameters = "require_parameters", dataCollection = "data_collection"
+    }
 }
 
 /// The providers TeamLLM can route a model to.
@@ -75,6 +180,8 @@ public enum ProviderKind: String, Codable, Sendable, CaseIterable {
     case replay
     /// A seeded synthetic pool.
     case simulated
+    /// OpenRouter over HTTP, or any OpenAI-compatible server at the model's `base_url`.
+    case openrouter
 }
 
 /// Sampling parameters sent with every request.

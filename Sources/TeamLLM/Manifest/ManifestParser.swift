@@ -12,7 +12,7 @@ extension Manifest {
     }
 
     static let fields = ["name", "preregistration", "benchmarks", "models", "sampling", "seed", "providers",
-                         "concurrency", "budget_usd", "cache", "retries", "retry_base_ms"]
+                         "concurrency", "budget_usd", "cache", "retries", "retry_base_ms", "model_concurrency", "grace_s", "timeouts", "http"]
 
     /// Seeds are hashed as JSON numbers; RFC 8785 (I-JSON) numbers are exact only up to 2^53 − 1.
     static let maxSeed = 9_007_199_254_740_991
@@ -63,7 +63,7 @@ extension Manifest {
 
         let modelsValue = try m.required("models")
         let models = try modelsValue.list().map { v in
-            let e = try v.mapping(allowed: ["ref", "provider"])
+            let e = try v.mapping(allowed: ["ref", "provider", "base_url", "pin", "routing"])
             let refValue = try e.required("ref")
             let ref = try refValue.string()
             guard let model = registry.models[ref] else {
@@ -71,7 +71,10 @@ extension Manifest {
             }
             let pv = try e.required("provider")
             guard let provider = ProviderKind(rawValue: try pv.string()) else {
-                throw pv.error("expected one of \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")) (OpenRouter is not wired in yet)")
+                throw pv.error("expected one of \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            for key in ["base_url", "pin", "routing"] where provider != .openrouter {
+                if let x = e.optional(key) { throw x.error("'\(key)' is for models with provider: openrouter") }
             }
             switch provider {
             case .replay:
@@ -85,6 +88,25 @@ extension Manifest {
                 guard simulated?.accuracy[ref] != nil else {
                     throw pv.error("model '\(ref)' is simulated, so providers.simulated.accuracy must give its accuracy")
                 }
+            case .openrouter:
+                var routing = try e.optional("routing").map(parseRouting) ?? ProviderRouting()
+                if let pin = e.optional("pin") {
+                    // Pinning is one line: that provider and no other.
+                    if e.optional("routing") != nil { throw pin.error("give either 'pin' or 'routing', not both") }
+                    routing.order = [try pin.string()]
+                    routing.allowFallbacks = false
+                }
+                // Every cell sends a seed, and a provider that drops it silently re-samples: require it by default.
+                if routing.requireParameters == nil { routing.requireParameters = true }
+                var base: String?
+                if let b = e.optional("base_url") {
+                    let text = try b.string()
+                    guard let u = URL(string: text), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
+                        throw b.error("expected an http(s) URL such as https://openrouter.ai/api/v1, found '\(text)'")
+                    }
+                    base = text.hasSuffix("/") ? String(text.dropLast()) : text
+                }
+                return ModelSelection(ref: ref, provider: provider, baseURL: base, routing: routing)
             }
             return ModelSelection(ref: ref, provider: provider)
         }
@@ -104,13 +126,46 @@ extension Manifest {
                                 maxTokens: try s.required("max_tokens").int(in: 1...1_000_000),
                                 samples: try s.optional("samples")?.int(in: 1...1000) ?? 1, topP: topP, stop: stop)
 
+        var operations = OperationalSettings(concurrency: try m.optional("concurrency")?.int(in: 1...1024) ?? 8,
+                                             budgetUSD: try m.required("budget_usd").usd(),
+                                             retries: try m.optional("retries")?.int(in: 0...100) ?? 3,
+                                             retryBaseMs: try m.optional("retry_base_ms")?.int(in: 1...600_000) ?? 500)
+        if let v = m.optional("model_concurrency") {
+            for (ref, cap) in try v.table() {
+                guard models.contains(where: { $0.ref == ref }) else { throw cap.error("model '\(ref)' is not one of this manifest's models") }
+                operations.modelConcurrency[ref] = try cap.int(in: 1...1024)
+            }
+        }
+        if let v = m.optional("grace_s") { operations.graceSeconds = try v.double(in: 0...3600) }
+        if let v = m.optional("timeouts") {
+            let t = try v.mapping(allowed: ["connect_s", "first_byte_s", "total_s"])
+            if let x = t.optional("connect_s") { operations.timeouts.connect = try x.double(in: 0.001...3600) }
+            if let x = t.optional("first_byte_s") { operations.timeouts.firstByte = try x.double(in: 0.001...86_400) }
+            if let x = t.optional("total_s") { operations.timeouts.total = try x.double(in: 0.001...86_400) }
+        }
+        if let v = m.optional("http") {
+            let h = try v.mapping(allowed: ["key_file", "referer", "title"])
+            operations.http = HTTPSettings(keyFile: try h.optional("key_file")?.string(), referer: try h.optional("referer")?.string(),
+                                           title: try h.optional("title")?.string())
+        }
         return Manifest(name: name, preregistration: try m.required("preregistration").string(), benchmarks: benchmarks,
                         models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...maxSeed),
                         providers: ProviderSettings(simulated: simulated), cache: try m.optional("cache")?.string() ?? "cache",
-                        operations: OperationalSettings(concurrency: try m.optional("concurrency")?.int(in: 1...1024) ?? 8,
-                                                        budgetUSD: try m.required("budget_usd").usd(),
-                                                        retries: try m.optional("retries")?.int(in: 0...100) ?? 3,
-                                                        retryBaseMs: try m.optional("retry_base_ms")?.int(in: 1...600_000) ?? 500))
+                        operations: operations)
+    }
+
+    private static func parseRouting(_ v: YAMLValue) throws -> ProviderRouting {
+        let r = try v.mapping(allowed: ["order", "only", "ignore", "allow_fallbacks", "require_parameters", "data_collection"])
+        func slugs(_ key: String) throws -> [String]? { try r.optional(key)?.list().map { try $0.string() } }
+        var routing = ProviderRouting(order: try slugs("order"), only: try slugs("only"), ignore: try slugs("ignore"),
+                                      allowFallbacks: try r.optional("allow_fallbacks")?.bool(),
+                                      requireParameters: try r.optional("require_parameters")?.bool())
+        if let d = r.optional("data_collection") {
+            let text = try d.string()
+            guard ["allow", "deny"].contains(text) else { throw d.error("expected allow or deny, found '\(text)'") }
+            routing.dataCollection = text
+        }
+        return routing
     }
 
     private static func rejectDuplicates(_ refs: [String], in list: YAMLValue, what: String) throws {

@@ -18,9 +18,11 @@ public struct ProviderRequest: Codable, Equatable, Sendable {
     /// changes the key of a request that does not use it.
     public var topP: Double? = nil
     public var stop: [String]? = nil
+    /// OpenRouter provider routing (order, only, ignore, fallbacks, required parameters, data collection).
+    public var routing: ProviderRouting? = nil
 
     enum CodingKeys: String, CodingKey {
-        case provider, model, messages, temperature, seed, sample, stop
+        case provider, model, messages, temperature, seed, sample, stop, routing
         case baseURL = "base_url", maxTokens = "max_tokens", topP = "top_p"
     }
 
@@ -42,6 +44,21 @@ public struct ProviderResponse: Sendable {
     public let providerUsed: String
     /// Wall time of the call; nil when the provider measures none (a replay).
     public let latencyMs: Int?
+    /// What an HTTP call said about itself; nil for offline providers.
+    public var call: CallDetails? = nil
+
+    public init(body: Data, answerText: String, usage: TokenUsage?, cost: USD, costSource: String, modelUsed: String, providerUsed: String,
+                latencyMs: Int?, call: CallDetails? = nil) {
+        self.body = body
+        self.answerText = answerText
+        self.usage = usage
+        self.cost = cost
+        self.costSource = costSource
+        self.modelUsed = modelUsed
+        self.providerUsed = providerUsed
+        self.latencyMs = latencyMs
+        self.call = call
+    }
 }
 
 /// The seam every model source plugs into: replay, simulated, and (next) OpenRouter over HTTP.
@@ -51,13 +68,32 @@ public protocol Provider: Sendable {
     /// in the cache the moment it returns, so a crash never loses a response that was paid for. Free calls
     /// (replay) are stored with their batch, in one transaction.
     var callsArePaid: Bool { get }
+    /// True when the provider answers from memory without waiting (replay): its calls are made during
+    /// admission, many at a time, and take no call slot.
+    var answersInline: Bool { get }
     /// The base URL recorded in every request this provider makes, for a given model.
     func baseURL(for model: ModelEntry) -> String
     /// Makes one call, knowing only the request (never the item's gold answer). Cancellation of the calling
     /// task must end it promptly with `cancelled`.
     func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse
+    /// Checks, before any cell starts, that the provider can be used at all (a key that is accepted, say);
+    /// a failure stops the sweep with nothing started.
+    func preflight() async throws(AttemptFailure)
+}
+
+extension Provider {
+    public var answersInline: Bool { false }
+    public func preflight() async throws(AttemptFailure) {}
+}
+
+/// What a provider built for a sweep may read: the plan, the registry, this session's operational settings.
+public struct ProviderContext: Sendable {
+    public let plan: SweepPlan
+    public let registry: Registry
+    public let settings: OperationalSettings
 }
 
 extension AttemptFailure {
-    static func cancelled() -> AttemptFailure { AttemptFailure(kind: .cancelled, message: "the call was cancelled") }
+    /// The failure of a call whose task was cancelled.
+    public static func cancelled() -> AttemptFailure { AttemptFailure(kind: .cancelled, message: "the call was cancelled") }
 }

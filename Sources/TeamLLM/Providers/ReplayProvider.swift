@@ -8,6 +8,7 @@ import Foundation
 public struct ReplayProvider: Provider {
     public let kind = ProviderKind.replay
     public let callsArePaid = false
+    public let answersInline = true
     let recording: RecordingEntry
     /// sha256 of the recording file as read.
     let sha256: String

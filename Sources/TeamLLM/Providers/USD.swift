@@ -21,6 +21,33 @@ public struct USD: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         value = d
     }
 
+    /// Parses a JSON number's exact text, exponent form included (`7.35e-06`, `2.376E-05`, `0`), never through
+    /// a floating-point value; nil for a negative amount or text that is not a JSON number.
+    public init?(jsonNumber text: String) {
+        var digits = "", exponent = 0, seenPoint = false, fraction = 0
+        var rest = Substring(text)
+        guard let first = rest.first, first.isASCII, first.isNumber else { return nil }
+        while let c = rest.first, c.isASCII, c.isNumber || c == "." {
+            if c == "." {
+                guard !seenPoint else { return nil }
+                seenPoint = true
+            } else {
+                digits.append(c)
+                if seenPoint { fraction += 1 }
+            }
+            rest.removeFirst()
+        }
+        if let e = rest.first, e == "e" || e == "E" {
+            rest.removeFirst()
+            guard let n = Int(rest.hasPrefix("+") ? String(rest.dropFirst()) : String(rest)) else { return nil }
+            exponent = n
+        } else if !rest.isEmpty { return nil }
+        guard !digits.isEmpty, digits.count <= 38, abs(exponent) < 100 else { return nil }
+        let trimmed = digits.drop { $0 == "0" }
+        guard let significand = Decimal(string: trimmed.isEmpty ? "0" : String(trimmed), locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+        value = Decimal(sign: .plus, exponent: exponent - fraction, significand: significand)
+    }
+
     public static func + (a: USD, b: USD) -> USD { USD(a.value + b.value) }
     public static func < (a: USD, b: USD) -> Bool { a.value < b.value }
 

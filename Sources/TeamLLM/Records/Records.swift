@@ -16,6 +16,70 @@ public struct EventRecord: StreamRecord, Equatable {
 public struct TokenUsage: Codable, Equatable, Sendable {
     public let input: Int
     public let output: Int
+    /// Reasoning tokens, counted inside `output` (billed as output).
+    public var reasoning: Int? = nil
+    /// Prompt tokens read from the provider's prompt cache, counted inside `input`.
+    public var cached: Int? = nil
+
+    public init(input: Int, output: Int, reasoning: Int? = nil, cached: Int? = nil) {
+        self.input = input
+        self.output = output
+        self.reasoning = reasoning
+        self.cached = cached
+    }
+}
+
+/// What an HTTP call said about itself beyond its text: ids, finish reasons, timing, the cost split.
+public struct CallDetails: Codable, Equatable, Sendable {
+    /// The provider's generation id (`gen-…`), for `/generation` and reconciliation.
+    public var generationID: String?
+    public var httpStatus: Int?
+    public var systemFingerprint: String?
+    /// Normalised (`stop`, `length`, …) and as the serving provider said it.
+    public var finishReason: String?
+    public var nativeFinishReason: String?
+    /// From sending the request to the first body byte that is not keep-alive whitespace.
+    public var ttfbMs: Int?
+    /// Set when the model or provider that served the call is not the one the request asked for.
+    public var mismatch: String?
+    /// `usage.cost_details`, exact decimals parsed from the raw text.
+    public var costDetails: CostDetails?
+
+    public init(generationID: String? = nil, httpStatus: Int? = nil, systemFingerprint: String? = nil, finishReason: String? = nil,
+                nativeFinishReason: String? = nil, ttfbMs: Int? = nil, mismatch: String? = nil, costDetails: CostDetails? = nil) {
+        self.generationID = generationID
+        self.httpStatus = httpStatus
+        self.systemFingerprint = systemFingerprint
+        self.finishReason = finishReason
+        self.nativeFinishReason = nativeFinishReason
+        self.ttfbMs = ttfbMs
+        self.mismatch = mismatch
+        self.costDetails = costDetails
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case mismatch
+        case generationID = "generation_id", httpStatus = "http_status", systemFingerprint = "system_fingerprint"
+        case finishReason = "finish_reason", nativeFinishReason = "native_finish_reason", ttfbMs = "ttfb_ms", costDetails = "cost_details"
+    }
+}
+
+/// OpenRouter's `usage.cost_details`, exact.
+public struct CostDetails: Codable, Equatable, Sendable {
+    public var upstreamInferenceCost: USD?
+    public var upstreamInferencePromptCost: USD?
+    public var upstreamInferenceCompletionsCost: USD?
+
+    public init(upstreamInferenceCost: USD? = nil, upstreamInferencePromptCost: USD? = nil, upstreamInferenceCompletionsCost: USD? = nil) {
+        self.upstreamInferenceCost = upstreamInferenceCost
+        self.upstreamInferencePromptCost = upstreamInferencePromptCost
+        self.upstreamInferenceCompletionsCost = upstreamInferenceCompletionsCost
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case upstreamInferenceCost = "upstream_inference_cost", upstreamInferencePromptCost = "upstream_inference_prompt_cost"
+        case upstreamInferenceCompletionsCost = "upstream_inference_completions_cost"
+    }
 }
 
 /// One request made for a cell, or served for it by the cache (`attempts.jsonl`).
@@ -57,11 +121,13 @@ public struct AttemptRecord: StreamRecord, Equatable {
     /// True when the record was written on resume from the cache entry its own call left behind.
     public let recovered: Bool?
     public let failure: AttemptFailure?
+    /// What an HTTP call said about itself (generation id, finish reasons, time to first byte, cost split).
+    public var call: CallDetails? = nil
     /// Wall-clock time the attempt ended (not part of any hash a result depends on).
     public let at: String
 
     enum CodingKeys: String, CodingKey {
-        case attempt, cell, n, status, request, prompt, template, seed, model, provider, tokens, response, recovered, failure, at
+        case attempt, cell, n, status, request, prompt, template, seed, model, provider, tokens, response, recovered, failure, at, call
         case baseURL = "base_url", modelUsed = "model_used", providerUsed = "provider_used", costUSD = "cost_usd"
         case costSource = "cost_source", latencyMs = "latency_ms", cacheOrigin = "cache_origin"
     }
@@ -229,6 +295,20 @@ extension AttemptRecord {
             o.field("attempt", attempt)
             o.field("base_url", baseURL)
             o.field("cache_origin", cacheOrigin)
+            o.field("call", present: call != nil) { c in
+                c.field("cost_details", present: call?.costDetails != nil) { d in
+                    d.field("upstream_inference_completions_cost", call?.costDetails?.upstreamInferenceCompletionsCost?.description)
+                    d.field("upstream_inference_cost", call?.costDetails?.upstreamInferenceCost?.description)
+                    d.field("upstream_inference_prompt_cost", call?.costDetails?.upstreamInferencePromptCost?.description)
+                }
+                c.field("finish_reason", call?.finishReason)
+                c.field("generation_id", call?.generationID)
+                c.field("http_status", call?.httpStatus)
+                c.field("mismatch", call?.mismatch)
+                c.field("native_finish_reason", call?.nativeFinishReason)
+                c.field("system_fingerprint", call?.systemFingerprint)
+                c.field("ttfb_ms", call?.ttfbMs)
+            }
             o.field("cell", cell.description)
             o.field("cost_source", costSource)
             o.field("cost_usd", costUSD.description)
@@ -254,8 +334,10 @@ extension AttemptRecord {
             o.field("status", status)
             o.field("template", template)
             o.field("tokens", present: tokens != nil) { t in
+                t.field("cached", tokens?.cached)
                 t.field("input", tokens?.input)
                 t.field("output", tokens?.output)
+                t.field("reasoning", tokens?.reasoning)
             }
         })
     }

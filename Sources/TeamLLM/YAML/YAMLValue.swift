@@ -185,6 +185,12 @@ struct YAMLValue {
         return v
     }
 
+    /// `true` or `false`, unquoted.
+    func bool() throws -> Bool {
+        guard case let .scalar(s) = node, s.style == .plain, ["true", "false"].contains(s.string) else { throw error("expected true or false, found \(found)") }
+        return s.string == "true"
+    }
+
     /// An exact decimal written as text or a plain number (prices, budgets).
     func usd() throws -> USD {
         guard case let .scalar(s) = node, let v = USD(exactly: s.string) else {

@@ -1,0 +1,415 @@
+import Foundation
+
+/// What every cell of a sweep shares while it runs, and the two ends of a cell's trip through the
+/// pipeline: admission (where it stands, its request, the cache) and finishing (its records).
+struct CellContext: Sendable {
+    let requests: RequestBuilder
+    let cache: ResponseCache
+    let journal: RunJournal
+    let runID: String
+    /// This process, as the holder of cache claims on the requests it pays for.
+    let claimOwner: ClaimOwner
+    /// This session's operational settings (retries and their backoff are read here).
+    var settings = OperationalSettings(concurrency: 8, budgetUSD: .zero)
+    /// `--retry-failed`: a COMPLETED cell whose last attempt failed gets a new attempt, graded if it answers.
+    var retryFailed = false
+    var plan: SweepPlan { requests.plan }
+    var providers: [ProviderKind: any Provider] { requests.providers }
+
+    /// The most a cell can cost: its rendered prompt (estimated, plus a 64-token margin for tokenizers
+    /// that count higher) and `max_tokens` of output, at registry prices.
+    func ceiling(_ cell: PlannedCell) -> USD {
+        let model = plan.model(of: cell)
+        guard plan.provider(of: cell) != .replay else { return .zero }
+        let estimate = (try? TokenEstimate.prompt(requests.request(for: cell).0.messages)) ?? plan.item(of: cell).question.utf8.count
+        let promptTokens = estimate + 64
+        return USD.cost(tokens: promptTokens, perMillion: model.inputPerMTok)
+            + USD.cost(tokens: plan.manifest.sampling.maxTokens, perMillion: model.outputPerMTok)
+    }
+
+    /// The cells among these whose exact request the cache already holds (they cost nothing to run).
+    func cachedCells(_ cells: [PlannedCell]) throws -> Set<CellID> {
+        guard !cells.isEmpty else { return [] }
+        let keyed = try cells.map { cell in (cell.id, Digest.sha256(try requests.request(for: cell).0.canonical())) }
+        let hits = try cache.entries(keyed.map(\.1))
+        return Set(keyed.filter { hits[$0.1] != nil }.map(\.0))
+    }
+
+    // MARK: Admission
+
+    /// What admitting a group of cells found.
+    struct Admission: Sendable {
+        /// Cells ready to finish with no call: a cache hit, an answer on record, a repair.
+        var ready: [Completion] = []
+        /// Cells whose request must be sent, claimed where the call is paid.
+        var calls: [Call] = []
+        /// Cells whose request another live process is paying for now: admitted again a little later.
+        var waiting: [PlannedCell] = []
+    }
+
+    /// Admits cells to the pipeline: writes their PENDING → EXECUTING events (before any call, so a paid
+    /// response found in the cache after a kill is known to be this run's own), prepares each request
+    /// that must be made, asks the cache once, and claims the paid misses (see `ClaimOwner`).
+    ///
+    /// A cell past EXECUTING whose attempt or grade line a crash tore (it went to quarantine) is brought to
+    /// a verifiable state by appending what is missing, never by stepping back: its attempt is recorded
+    /// again (from the cache entry its call left, so nothing is paid twice) and its answer graded.
+    func admit(_ cells: [PlannedCell], reserved: [USD]) async throws -> Admission {
+        let snapshots = await journal.snapshots(cells.map(\.id))
+        var started: [Encoded<EventRecord>] = []
+        var admitted: [Admitted] = []
+        for (i, snapshot) in snapshots.enumerated() {
+            let walk: Walk
+            switch Progress.resume(at: snapshot.phase) {
+            case let .pending(p):
+                let (e, t) = p.start()
+                started.append(try Self.event(t, cells[i].id))
+                walk = .executing(e)
+            case let .executing(e): walk = .executing(e)
+            case let .verifying(v): walk = .verifying(v)
+            case .completed:
+                guard snapshot.needsRepair || snapshot.needsAttempt(retryFailed: retryFailed) else { continue }
+                walk = .completed
+            }
+            admitted.append(Admitted(cell: cells[i], snapshot: snapshot, walk: walk, reserved: reserved[i]))
+        }
+        try await journal.recordStarted(started)
+
+        var out = Admission()
+        // An attempt recorded before an interruption stands; only cells without one make one, and cells whose
+        // last attempt was stopped by the provider (a rejected key, an empty account) make a new one.
+        let needing = admitted.filter { $0.snapshot.needsAttempt(retryFailed: retryFailed) }
+        out.ready = admitted.filter { !$0.snapshot.needsAttempt(retryFailed: retryFailed) }.map { Completion(admitted: $0) }
+        guard !needing.isEmpty else { return out }
+        let requests = self.requests
+        let prepared = try await needing.concurrentMap { a in
+            let (request, prompt, template) = try requests.request(for: a.cell)
+            let bytes = try request.canonical()
+            return Prepared(cell: a.cell, request: request, bytes: bytes, key: Digest.sha256(bytes), prompt: prompt, template: template)
+                .numbered(a.snapshot.attempts + 1)
+        }
+        let hits = try cache.entries(prepared.map(\.key))
+        var misses: [Int] = []
+        for (i, p) in prepared.enumerated() {
+            if let hit = hits[p.key] { out.ready.append(Completion(admitted: needing[i], made: fromCache(p, hit, needing[i].snapshot))) } else { misses.append(i) }
+        }
+        let paid = misses.filter { providers[prepared[$0].request.provider]?.callsArePaid == true }
+        let claims = try await cache.claimOffPool(paid.map { prepared[$0].key }, owner: claimOwner)
+        var toCall = misses.filter { claims[prepared[$0].key]?.mayCall ?? true }
+        out.waiting = misses.filter { !(claims[prepared[$0].key]?.mayCall ?? true) }.map { needing[$0].cell }
+        // The cells waiting for another process hold no reservation here: they reserve again when admitted again.
+        for i in misses where !(claims[prepared[i].key]?.mayCall ?? true) { await journal.release([needing[i].reserved]) }
+        // A process that is gone may have written its response to a pack and died before indexing it.
+        if claims.values.contains(where: { if case .takenOver = $0 { true } else { false } }) {
+            _ = try cache.recoverUnindexed()
+            let found = try cache.entries(toCall.map { prepared[$0].key })
+            for i in toCall {
+                if let hit = found[prepared[i].key] {
+                    var c = Completion(admitted: needing[i], made: fromCache(prepared[i], hit, needing[i].snapshot))
+                    c.claimed = prepared[i].key
+                    out.ready.append(c)
+                }
+            }
+            toCall = toCall.filter { found[prepared[$0].key] == nil }
+        }
+        out.calls = toCall.map { i in
+            Call(admitted: needing[i], prepared: prepared[i], provider: providers[prepared[i].request.provider]!,
+                 claimed: claims[prepared[i].key] != nil ? prepared[i].key : nil)
+        }
+        return out
+    }
+
+    /// An attempt served by the cache: a hit, or (for a cell already EXECUTING before this process) this very
+    /// attempt's own paid response, stored before a crash took its record.
+    private func fromCache(_ p: Prepared, _ hit: CacheEntry, _ snapshot: RunJournal.CellSnapshot) -> Made {
+        // Any attempt of this cell in this run (a retry's number may be past the records a crash left).
+        let prefix = "\(p.cell.id)#"
+        if snapshot.phase >= .executing && hit.originRun == runID && hit.originAttempt.hasPrefix(prefix),
+           let n = Int(hit.originAttempt.dropFirst(prefix.count)) {
+            let own = p.numbered(n)
+            return Made(record: own.record(.ok, response: hit.responseHash, metering: hit.metering, cost: hit.metering.costUSD,
+                                           costSource: hit.metering.costSource, recovered: true), answer: hit.answerText)
+        }
+        return Made(record: p.record(.cacheHit, response: hit.responseHash, metering: hit.metering, cost: .zero, costSource: "cache_hit",
+                                     origin: "\(hit.originRun)/\(hit.originAttempt)"), answer: hit.answerText)
+    }
+
+    // MARK: Calls
+
+    /// One try of a call: the provider answers, and a paid response is stored in the cache the moment it returns.
+    // A separate function: a `do throws(AttemptFailure)` inside a task closure was miscompiled in
+    // release builds (Swift 6.3.1 returned a garbage tuple from the child task).
+    func attempt(_ call: Call) async -> CallOutcome {
+        let p = call.prepared
+        let r: ProviderResponse
+        do { r = try await call.provider.complete(p.request) } catch {
+            return error.kind == .cancelled || Task.isCancelled ? .cancelled : .failure(error)
+        }
+        var m = CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,
+                                    costSource: r.costSource, latencyMs: r.latencyMs, at: Clock.now())
+        m.call = r.call
+        guard call.provider.callsArePaid else { return .response(r, m, stored: nil) }
+        // Stored even if the sweep is cancelled meanwhile: the call was paid for.
+        let payment = payment(p, r, m)
+        let cache = self.cache
+        do {
+            let stored = try await Task.detached { try await cache.storeOffPool([payment]) }.value[0]
+            Faults.afterPaidStore()
+            return .response(r, m, stored: stored)
+        } catch {
+            return .storeFailed(error)
+        }
+    }
+
+    /// How long to wait before retrying after `failures` failures, the last being `f`: capped exponential
+    /// backoff with jitter, or the provider's own Retry-After when that is longer.
+    func backoffMs(failures: Int, last f: AttemptFailure) -> Double {
+        let backoff = min(30_000, settings.retryBaseMs << min(failures - 1, 16))
+        return max(Double(backoff) * Double.random(in: 0.8...1.2), Double(f.retryAfterMs ?? 0))
+    }
+
+    private func payment(_ p: Prepared, _ r: ProviderResponse, _ m: CacheEntry.Metering) -> ResponseCache.Payment {
+        ResponseCache.Payment(requestKey: p.key, request: p.bytes, body: r.body, answerText: r.answerText,
+                              originRun: runID, originAttempt: p.attemptID, metering: m)
+    }
+
+    // MARK: Finishing
+
+    /// Records what a group of completions did, stream by stream, with one append per stream: new attempts,
+    /// EXECUTING → VERIFYING, grades, VERIFYING → COMPLETED. Free responses (replays) are stored first, in
+    /// one transaction; claims and reservations are released after the records are appended. Returns the
+    /// failure of a provider that said stop (the cell stays EXECUTING for the next session), if any.
+    func finish(_ completions: [Completion]) async throws -> AttemptFailure? {
+        var completions = completions
+        let unstored = completions.indices.filter { completions[$0].unstored != nil }
+        let kept = try await cache.storeOffPool(unstored.map { i in
+            let u = completions[i].unstored!
+            return payment(u.prepared, u.response, u.metering)
+        })
+        for (i, entry) in zip(unstored, kept) {
+            let u = completions[i].unstored!
+            completions[i].made = Made(record: u.prepared.record(.ok, response: entry.responseHash, metering: u.metering, cost: u.response.cost,
+                                                                 costSource: u.response.costSource), answer: entry.answerText)
+        }
+        // A re-recorded attempt (its line was torn) may have kept its grade: that grade stands.
+        let alreadyGraded = await journal.graded(completions.compactMap { $0.made?.record.attempt })
+        var steps: [Step] = []
+        var stop: AttemptFailure?
+        for c in completions {
+            guard let a = c.admitted else {
+                steps.append(Step(cell: nil, attempts: c.made.map { [$0.record] } ?? [], answer: nil, last: nil, executed: nil, completing: nil, graded: true))
+                continue
+            }
+            let new = c.made
+            let last = new.map { LiveState.AttemptSummary(attempt: $0.record.attempt, status: $0.record.status, request: $0.record.request,
+                                                           failureKind: $0.record.failure?.kind) } ?? a.snapshot.last
+            let graded = new.map { alreadyGraded.contains($0.record.attempt) } ?? a.snapshot.graded
+            if let last, last.interrupted, let failure = new?.record.failure {
+                // The provider said stop: the attempt is recorded, the cell stays EXECUTING for the next session.
+                stop = stop ?? failure
+                steps.append(Step(cell: a.cell, attempts: [new!.record], answer: nil, last: last, executed: nil, completing: nil, graded: true))
+                continue
+            }
+            let (executed, completing): (Transition?, Transition?)
+            switch a.walk {
+            case let .executing(e):
+                let (v, t) = e.executed()
+                (executed, completing) = (t, v.verified())
+            case let .verifying(v): (executed, completing) = (nil, v.verified())
+            case .completed: (executed, completing) = (nil, nil)
+            }
+            steps.append(Step(cell: a.cell, attempts: new.map { [$0.record] } ?? [], answer: new?.answer, last: last,
+                              executed: executed, completing: completing, graded: graded))
+        }
+        // Answers of attempts recorded by an earlier process are read back from the cache.
+        let answers = try cache.entries(steps.compactMap { s in
+            s.answer == nil && !s.graded && s.last.map { $0.status != .failed } == true ? s.last!.request : nil
+        })
+        // A cell that cannot be finished (e.g. its grader is missing) does not hold back the others:
+        // everything that could be finished is written, then the first error is raised.
+        let finished = try await steps.concurrentMap { step in Result { try self.finish(step, answers: answers) } }
+        var records = BatchRecords()
+        var firstError: (any Error)?
+        for result in finished {
+            switch result {
+            case let .success(f):
+                records.attempts += f.attempts
+                if let e = f.executed { records.executed.append(e) }
+                if let g = f.grade { records.grades.append(g) }
+                if let c = f.completed { records.completed.append(c) }
+            case let .failure(error): firstError = firstError ?? error
+            }
+        }
+        try await journal.record(records)
+        let claimed = completions.compactMap(\.claimed)
+        if !claimed.isEmpty { try await cache.releaseOffPool(claimed, owner: claimOwner) }
+        await journal.release(completions.compactMap { $0.admitted?.reserved })
+        if let firstError { throw firstError }
+        return stop
+    }
+
+    private func finish(_ step: Step, answers: [String: CacheEntry]) throws -> Finished {
+        let grade = step.graded || step.cell == nil ? nil
+            : try grade(step.cell!, attempt: step.last, answer: step.answer ?? step.last.flatMap { answers[$0.request]?.answerText })
+        let id = step.cell?.id
+        return Finished(attempts: try step.attempts.map(Encoded.init), executed: try step.executed.map { try Self.event($0, id!) },
+                        grade: grade, completed: try step.completing.map { try Self.event($0, id!) })
+    }
+
+    private static func event(_ t: Transition, _ cell: CellID) throws -> Encoded<EventRecord> {
+        try Encoded(EventRecord(scope: "cell", cell: cell, from: t.from, to: t.to))
+    }
+
+    /// The grade of the cell's final attempt, or nil when that attempt failed (nothing to grade).
+    private func grade(_ cell: PlannedCell, attempt: LiveState.AttemptSummary?, answer: String?) throws -> Encoded<GradeRecord>? {
+        guard let attempt, attempt.status != .failed else { return nil }
+        let bench = plan.benchmark(of: cell)
+        guard let grader = GraderCatalog.grader(named: bench.grader) else { throw RunError.corrupt("grader \(bench.grader) is not available") }
+        guard let text = answer else {
+            throw RunError.corrupt("attempt \(attempt.attempt) cites request \(attempt.request.prefix(12))…, which the cache does not hold")
+        }
+        let item = plan.item(of: cell)
+        let g = grader.grade(response: text, gold: item.gold)
+        return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: grader.name, graderVersion: grader.version,
+                                       extracted: g.extracted, span: g.span.map { [$0.lowerBound, $0.upperBound] }, rule: g.rule,
+                                       gold: item.gold, verdict: g.verdict, reason: g.reason))
+    }
+}
+
+// MARK: The values a cell carries through the pipeline
+
+/// The typestate a cell continues from.
+enum Walk: Sendable {
+    case executing(Executing)
+    case verifying(Verifying)
+    /// COMPLETED already; only a missing attempt or grade is appended.
+    case completed
+}
+
+/// A cell taken into the pipeline: where it stood, and what it reserved against the budget.
+struct Admitted: Sendable {
+    let cell: PlannedCell
+    let snapshot: RunJournal.CellSnapshot
+    let walk: Walk
+    let reserved: USD
+}
+
+/// A request to send for an admitted cell.
+struct Call: Sendable {
+    let admitted: Admitted
+    /// The request, numbered as the attempt its next try makes.
+    var prepared: Prepared
+    let provider: any Provider
+    /// The cache claim this process holds on the request, released once its cell is recorded.
+    let claimed: String?
+    /// Retryable failures of this request in this session.
+    var failures = 0
+    var model: String { admitted.cell.id.model }
+}
+
+/// How one try of a call ended.
+enum CallOutcome: Sendable {
+    /// With its metering, and the cache entry when the response was stored as it arrived (a paid call).
+    case response(ProviderResponse, CacheEntry.Metering, stored: CacheEntry?)
+    case failure(AttemptFailure)
+    /// Says nothing about the model: the cell stays EXECUTING for the next resume.
+    case cancelled
+    /// A paid response came back but the cache could not store it.
+    case storeFailed(any Error)
+}
+
+/// Something to record: a cell ready to finish (with the attempt it just made, if any), or, with no
+/// admitted cell, a retried failure's attempt recorded on its own as soon as it happens.
+struct Completion: Sendable {
+    var admitted: Admitted?
+    var made: Made?
+    /// A free response (a replay) still to be stored, with the attempt it answers.
+    var unstored: (prepared: Prepared, response: ProviderResponse, metering: CacheEntry.Metering)?
+    var claimed: String?
+
+    init(admitted: Admitted?, made: Made? = nil) {
+        self.admitted = admitted
+        self.made = made
+    }
+
+    /// The final outcome of a call for its cell.
+    init(_ call: Call, _ outcome: CallOutcome) {
+        self.init(admitted: call.admitted)
+        claimed = call.claimed
+        let p = call.prepared
+        switch outcome {
+        case let .response(r, m, stored: entry?):
+            made = Made(record: p.record(.ok, response: entry.responseHash, metering: m, cost: r.cost, costSource: r.costSource), answer: entry.answerText)
+        case let .response(r, m, stored: nil):
+            unstored = (p, r, m)
+        case let .failure(f):
+            made = Made(record: p.record(.failed, response: nil, metering: nil, cost: f.chargedUSD ?? .zero, costSource: f.chargedUSD == nil ? "none" : "metered", failure: f), answer: nil)
+        case .cancelled, .storeFailed: break
+        }
+    }
+
+    /// A retryable failure, recorded at once; the cell's next try follows.
+    static func retried(_ call: Call, _ f: AttemptFailure) -> Completion {
+        let p = call.prepared
+        return Completion(admitted: nil, made: Made(record: p.record(.failed, response: nil, metering: nil, cost: f.chargedUSD ?? .zero,
+                                                                     costSource: f.chargedUSD == nil ? "none" : "metered", failure: f), answer: nil))
+    }
+}
+
+/// A new attempt and the answer text it brought back.
+struct Made: Sendable {
+    let record: AttemptRecord
+    let answer: String?
+}
+
+/// A cell's exact request, ready to look up and send.
+struct Prepared: Sendable {
+    let cell: PlannedCell
+    let request: ProviderRequest
+    let bytes: Data
+    let key: String
+    let prompt: String
+    let template: String
+    /// The attempt's number within its cell.
+    var n = 1
+    var attemptID: String { "\(cell.id)#\(n)" }
+
+    /// The same request as attempt number `n`.
+    func numbered(_ n: Int) -> Prepared {
+        var copy = self
+        copy.n = n
+        return copy
+    }
+
+    func record(_ status: AttemptStatus, response: String?, metering: CacheEntry.Metering?, cost: USD, costSource: String,
+                origin: String? = nil, recovered: Bool? = nil, failure: AttemptFailure? = nil) -> AttemptRecord {
+        AttemptRecord(
+            attempt: attemptID, cell: cell.id, n: n, status: status, request: key, prompt: prompt, template: template,
+            seed: cell.seed, model: cell.id.model, provider: request.provider, baseURL: request.baseURL,
+            modelUsed: metering?.modelUsed, providerUsed: metering?.providerUsed, tokens: metering?.tokens, costUSD: cost,
+            costSource: costSource, latencyMs: status == .cacheHit ? nil : metering?.latencyMs, response: response,
+            cacheOrigin: origin, recovered: recovered, failure: failure, call: status == .cacheHit ? nil : metering?.call, at: metering?.at ?? Clock.now())
+    }
+}
+
+/// A cell between its attempt and COMPLETED (or, with no cell, a retried failure's attempt alone).
+private struct Step: Sendable {
+    let cell: PlannedCell?
+    /// The attempt made for it now, to be written.
+    let attempts: [AttemptRecord]
+    let answer: String?
+    /// The cell's final attempt (this one or one on record).
+    let last: LiveState.AttemptSummary?
+    let executed: Transition?
+    /// VERIFYING → COMPLETED, unless the cell is COMPLETED already.
+    let completing: Transition?
+    let graded: Bool
+}
+
+/// The records a step adds, encoded.
+private struct Finished: Sendable {
+    let attempts: [Encoded<AttemptRecord>]
+    let executed: Encoded<EventRecord>?
+    let grade: Encoded<GradeRecord>?
+    let completed: Encoded<EventRecord>?
+}

@@ -1,0 +1,431 @@
+import Foundation
+import Synchronization
+
+/// The continuous pipeline that walks a sweep's cells: admission (budget, global and per-model slots),
+/// calls with retries, and finishing, all overlapping.
+///
+/// While cells remain and the budget allows, up to `concurrency` calls are in flight, never more than a
+/// model's window (its cap, shrunk on 429). Each call is its own task; a call that returns hands its cell
+/// to the finisher at once, and the finisher records whatever has come back since its last write with one
+/// append per stream, so one slow call delays no other cell's records. Cells are admitted in groups, as
+/// slots free up, a window's worth ahead of their calls at most, so admission's cost (one snapshot, one
+/// append of PENDING → EXECUTING, one cache read, one claim transaction) is shared by many cells.
+/// Providers that answer inline (replay) are called during admission, 256 cells at a time.
+struct Pipeline {
+    let context: CellContext
+    let stopAfter: Int?
+    let signal: StopSignal?
+    let gauges: PipelineGauges
+
+    /// Cells admitted at once for providers that answer inline.
+    static let inlineGroup = 256
+
+    fileprivate enum Event: Sendable {
+        case called(Call, CallOutcome)
+        /// A retry's backoff is over (nil: cancelled while waiting).
+        case retryDue(Call?)
+        /// Cells that waited for another process's claim are due to be admitted again.
+        case readmit([PlannedCell])
+        case flushed(Result<AttemptFailure?, any Error>)
+        case signal(Int)
+        case graceOver
+    }
+
+    /// How the sweep stopped early, if it did: a message, or an error to raise once everything is recorded.
+    func run(_ todo: [PlannedCell]) async throws -> String? {
+        var state = LoopState(todo, context: context)
+        let ended: Result<String?, any Error> = await withTaskGroup(of: Event.self) { group in
+            if let signal { group.addTask { .signal(await signal.wait(above: 0)) } }
+            while true {
+                if state.error == nil, state.cancelled == false {
+                    do { try await state.admitAndLaunch(&group, pipeline: self) } catch {
+                        state.fail(error)
+                        group.cancelAll()
+                    }
+                }
+                state.startFlush(&group, context: context)
+                gauges.update(inFlight: state.inFlight, queued: state.hasWorkToDispatch)
+                // Nothing runs, so nothing more can happen (the signal's waiter aside).
+                if state.inFlight == 0 && state.timers == 0 && !state.flushing && state.buffer.isEmpty { break }
+                guard let event = await group.next() else { break }
+                // Whatever came back may have settled a reservation: a cell the budget held back is tried again.
+                state.waitingForBudget = false
+                switch event {
+                case let .called(call, outcome): state.handle(call, outcome, &group, pipeline: self)
+                case let .retryDue(call):
+                    state.timers -= 1
+                    if let call {
+                        if state.draining { await state.abandon(call, context: context) } else { state.enqueue(call, front: true) }
+                    }
+                case let .readmit(cells):
+                    state.timers -= 1
+                    if !state.draining { state.requeue(cells) }
+                case let .flushed(result):
+                    state.flushing = false
+                    switch result {
+                    case let .success(stop?):
+                        // 401 ends the run at once; 402 lets calls in flight finish and be recorded.
+                        state.providerStop = state.providerStop ?? stop
+                        state.draining = true
+                        if stop.kind.disposition == .endsRun { state.cancelled = true; group.cancelAll() }
+                    case .success(nil): break
+                    case let .failure(error):
+                        state.fail(error)
+                        group.cancelAll()
+                    }
+                case let .signal(level):
+                    guard level > 0 else { continue } // the waiter was cancelled: the loop is ending
+                    state.draining = true
+                    state.interrupted = true
+                    if level >= 2 {
+                        state.cancelled = true
+                        group.cancelAll()
+                    } else {
+                        let grace = context.settings.graceSeconds
+                        group.addTask {
+                            _ = try? await Task.sleep(nanoseconds: UInt64(grace * 1e9))
+                            return .graceOver
+                        }
+                        if let signal { group.addTask { .signal(await signal.wait(above: level)) } }
+                    }
+                case .graceOver:
+                    if state.interrupted && !state.cancelled {
+                        state.cancelled = true
+                        group.cancelAll()
+                    }
+                }
+            }
+            group.cancelAll()
+            if let error = state.error { return .failure(error) }
+            if let stop = state.providerStop { return .failure(RunError.providerStopped(stop)) }
+            return .success(await state.stopMessage(context: context, stopAfter: stopAfter))
+        }
+        return try ended.get()
+    }
+}
+
+/// What the loop knows; touched only by the loop's own task.
+private struct LoopState {
+    /// Cells not yet admitted, per model, in the plan's order of work; models in order of first appearance.
+    var queues: [String: ArraySlice<PlannedCell>] = [:]
+    var models: [String] = []
+    /// Calls admitted (or due for a retry) waiting for a slot, per model.
+    var ready: [String: [Call]] = [:]
+    var readyCount = 0
+    var windows: [String: ModelWindow] = [:]
+    var inFlightByModel: [String: Int] = [:]
+    var inFlight = 0
+    /// Completions waiting for the finisher.
+    var buffer: [Completion] = []
+    var flushing = false
+    /// Children that will report back: backoffs, readmissions, releases (the grace period is not waited for).
+    var timers = 0
+    var admittedCount = 0
+    var rotation = 0
+    var unaffordable: [PlannedCell] = []
+    var waitingForBudget = false
+    var draining = false
+    var cancelled = false
+    var interrupted = false
+    var stoppedAfter = false
+    var providerStop: AttemptFailure?
+    var error: (any Error)?
+    let inline: Set<String>
+    let concurrency: Int
+
+    init(_ todo: [PlannedCell], context: CellContext) {
+        var grouped: [String: [PlannedCell]] = [:]
+        for cell in todo {
+            if grouped[cell.id.model] == nil { models.append(cell.id.model) }
+            grouped[cell.id.model, default: []].append(cell)
+        }
+        queues = grouped.mapValues { ArraySlice($0) }
+        concurrency = max(1, context.settings.concurrency)
+        var inline = Set<String>()
+        for model in models {
+            let kind = context.plan.manifest.models.first { $0.ref == model }?.provider
+            if let kind, context.providers[kind]?.answersInline == true { inline.insert(model) }
+            windows[model] = ModelWindow(cap: min(concurrency, context.settings.modelConcurrency[model] ?? concurrency))
+        }
+        self.inline = inline
+    }
+
+    var hasWorkToDispatch: Bool { readyCount > 0 || (!draining && !stoppedAfter && queues.values.contains { !$0.isEmpty }) }
+
+    mutating func fail(_ e: any Error) {
+        error = error ?? e
+        draining = true
+        cancelled = true
+    }
+
+    mutating func enqueue(_ call: Call, front: Bool = false) {
+        if front { ready[call.model, default: []].insert(call, at: 0) } else { ready[call.model, default: []].append(call) }
+        readyCount += 1
+    }
+
+    /// Puts cells back at the head of their models' queues, in order.
+    mutating func requeue(_ cells: [PlannedCell]) {
+        for (model, back) in Dictionary(grouping: cells, by: \.id.model) {
+            queues[model] = ArraySlice(back + (queues[model] ?? []))
+        }
+    }
+
+    /// Admits what fits and launches every ready call a slot allows.
+    mutating func admitAndLaunch(_ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) async throws {
+        while !draining, !stoppedAfter, !waitingForBudget {
+            let picked = pick(limit: pipeline.stopAfter.map { $0 - admittedCount })
+            guard !picked.isEmpty else { break }
+            admittedCount += picked.count
+            if let limit = pipeline.stopAfter, admittedCount >= limit { stoppedAfter = true }
+            try await admit(picked, &group, pipeline: pipeline)
+        }
+        launch(&group, pipeline: pipeline)
+    }
+
+    /// The next group to admit: inline models first (up to 256 cells), else cells of models with room,
+    /// taken in turn, so that each model has at most a window of calls in flight and a window waiting.
+    mutating func pick(limit: Int?) -> [PlannedCell] {
+        var out: [PlannedCell] = []
+        let cap = min(limit ?? Int.max, Pipeline.inlineGroup)
+        guard cap > 0 else { return [] }
+        for model in models where inline.contains(model) {
+            guard var q = queues[model], !q.isEmpty else { continue }
+            let n = min(cap - out.count, q.count)
+            out += q.prefix(n)
+            q.removeFirst(n)
+            queues[model] = q
+            if out.count >= cap { return out }
+        }
+        if !out.isEmpty { return out }
+        // A window's worth ahead of the calls in flight, globally and per model.
+        var room = 2 * concurrency - inFlight - readyCount
+        guard room >= max(1, concurrency / 4) || (inFlight == 0 && readyCount == 0) else { return [] }
+        var progressed = true
+        while room > 0, out.count < cap, progressed {
+            progressed = false
+            for k in 0..<models.count {
+                let model = models[(rotation + k) % models.count]
+                guard !inline.contains(model), var q = queues[model], let cell = q.first else { continue }
+                let window = windows[model]!.limit
+                let busy = (inFlightByModel[model] ?? 0) + (ready[model]?.count ?? 0) + out.count { $0.id.model == model }
+                guard busy < 2 * window else { continue }
+                q.removeFirst()
+                queues[model] = q
+                out.append(cell)
+                room -= 1
+                progressed = true
+                if room == 0 || out.count >= cap { break }
+            }
+        }
+        rotation += 1
+        return out
+    }
+
+    /// Reserves each cell's ceiling and admits those that fit. Budget: a cell that does not fit while
+    /// anything is unsettled waits until the finisher turns reservations into real spend; one that still
+    /// does not fit with nothing running is left for a later session (a raised cap), unless the cache
+    /// already holds its response, and scheduling goes on: free and cheaper cells behind it still run.
+    mutating func admit(_ cells: [PlannedCell], _ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) async throws {
+        let context = pipeline.context
+        let reservations = await context.journal.reserve(cells.map { ($0.id, context.ceiling($0)) }, retryFailed: context.retryFailed)
+        var fit: [PlannedCell] = [], reserved: [USD] = [], over: [PlannedCell] = []
+        for (cell, r) in zip(cells, reservations) {
+            if let r { fit.append(cell); reserved.append(r) } else { over.append(cell) }
+        }
+        if !over.isEmpty {
+            let unsettled = inFlight > 0 || readyCount > 0 || !buffer.isEmpty || flushing || timers > 0 || !fit.isEmpty
+            if unsettled {
+                admittedCount -= over.count
+                stoppedAfter = false
+                requeue(over)
+                waitingForBudget = true
+            } else {
+                let cached = try context.cachedCells(over)
+                for cell in over {
+                    if cached.contains(cell.id) { fit.append(cell); reserved.append(.zero) } else { unaffordable.append(cell) }
+                }
+            }
+        }
+        guard !fit.isEmpty else { return }
+        let admission = try await context.admit(fit, reserved: reserved)
+        buffer += admission.ready
+        if !admission.waiting.isEmpty {
+            let waiting = admission.waiting
+            admittedCount -= waiting.count
+            timers += 1
+            group.addTask {
+                // Another live process is paying for these requests: look again shortly, never pay twice.
+                guard (try? await Task.sleep(nanoseconds: 200_000_000)) != nil else { return .readmit([]) }
+                return .readmit(waiting)
+            }
+        }
+        var inlineCalls: [Call] = []
+        for call in admission.calls {
+            if call.provider.answersInline { inlineCalls.append(call) } else { enqueue(call) }
+        }
+        for call in inlineCalls {
+            let outcome = await context.attempt(call)
+            settle(call, outcome, &group, pipeline: pipeline)
+        }
+    }
+
+    /// Starts every ready call a slot allows, oldest first, models in turn.
+    mutating func launch(_ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) {
+        guard !draining, !cancelled else { return }
+        var progressed = true
+        while inFlight < concurrency, readyCount > 0, progressed {
+            progressed = false
+            for model in models {
+                guard inFlight < concurrency, var calls = ready[model], !calls.isEmpty else { continue }
+                guard (inFlightByModel[model] ?? 0) < windows[model]!.limit else { continue }
+                let call = calls.removeFirst()
+                ready[model] = calls
+                readyCount -= 1
+                inFlight += 1
+                inFlightByModel[model, default: 0] += 1
+                progressed = true
+                let context = pipeline.context
+                group.addTask { .called(call, await context.attempt(call)) }
+            }
+        }
+    }
+
+    mutating func handle(_ call: Call, _ outcome: CallOutcome, _ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) {
+        inFlight -= 1
+        inFlightByModel[call.model, default: 1] -= 1
+        settle(call, outcome, &group, pipeline: pipeline)
+    }
+
+    /// What a try's outcome does: a retry after a backoff, a cell to finish, or a stop.
+    mutating func settle(_ call: Call, _ outcome: CallOutcome, _ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) {
+        let context = pipeline.context
+        switch outcome {
+        case .cancelled:
+            // Nothing is known of the model: the cell stays EXECUTING and its reservation is freed.
+            let journal = context.journal
+            let reserved = call.admitted.reserved
+            timers += 1
+            group.addTask {
+                await journal.release([reserved])
+                return .retryDue(nil)
+            }
+        case let .storeFailed(e):
+            fail(e)
+        case let .failure(f) where f.kind.disposition == .retryable:
+            if f.kind == .rateLimited { windows[call.model]?.rateLimited() }
+            guard call.failures < context.settings.retries else {
+                buffer.append(Completion(call, outcome)) // retries exhausted: the cell completes as missing
+                return
+            }
+            buffer.append(.retried(call, f))
+            pipeline.gauges.retried()
+            var next = call
+            next.failures += 1
+            next.prepared = call.prepared.numbered(call.prepared.n + 1)
+            if draining {
+                // Not tried again now: its failure is recorded and the cell stays EXECUTING for the next session.
+                let journal = context.journal, reserved = call.admitted.reserved
+                timers += 1
+                group.addTask {
+                    await journal.release([reserved])
+                    return .retryDue(nil)
+                }
+                return
+            }
+            let wait = context.backoffMs(failures: next.failures, last: f)
+            timers += 1
+            group.addTask {
+                // Cancelled while waiting: the cell stays EXECUTING; its failed attempt is already recorded.
+                guard (try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000))) != nil else {
+                    await context.journal.release([next.admitted.reserved])
+                    return .retryDue(nil)
+                }
+                return .retryDue(next)
+            }
+        case .failure:
+            buffer.append(Completion(call, outcome))
+        case .response:
+            windows[call.model]?.answered()
+            buffer.append(Completion(call, outcome))
+        }
+    }
+
+    /// A call that will not be made in this session: its reservation is freed, its cell stays EXECUTING.
+    mutating func abandon(_ call: Call, context: CellContext) async {
+        await context.journal.release([call.admitted.reserved])
+    }
+
+    /// Hands what came back to the finisher, unless it is writing already (then it takes all of it next).
+    mutating func startFlush(_ group: inout TaskGroup<Pipeline.Event>, context: CellContext) {
+        guard !flushing, !buffer.isEmpty else { return }
+        let batch = buffer
+        buffer = []
+        flushing = true
+        group.addTask {
+            // Unstructured, so cancelling the sweep never cuts a write of records short.
+            .flushed(await Task { await Result { try await context.finish(batch) } }.value)
+        }
+    }
+
+    func stopMessage(context: CellContext, stopAfter: Int?) async -> String? {
+        if interrupted {
+            return "interrupted: calls in flight were \(cancelled ? "cancelled" : "finished and recorded"); cells whose call was cut off stay EXECUTING; "
+                + "run the same command to continue"
+        }
+        if !unaffordable.isEmpty {
+            let spend = await context.journal.spend
+            let needs = unaffordable.map { context.ceiling($0) }.min() ?? .zero
+            let cap = await context.journal.cap
+            return "budget cap: \(unaffordable.count) cells not started, the cheapest needing up to $\(needs) beside $\(spend) spent of the $\(cap) cap; "
+                + "raise budget_usd in the manifest (or pass --budget-usd) and run the same command: the run continues where it stopped"
+        }
+        if stoppedAfter, let stopAfter { return "stop-after \(stopAfter)" }
+        return nil
+    }
+}
+
+extension Result where Failure == any Error {
+    /// `Result(catching:)` for an async body.
+    init(_ body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+/// Live figures of the pipeline, for the progress line and the benchmark: calls in flight, retries, and
+/// the mean number of calls in flight while cells remained to dispatch.
+public final class PipelineGauges: Sendable {
+    private struct State {
+        var inFlight = 0
+        var retries = 0
+        var queued = false
+        var since = DispatchTime.now().uptimeNanoseconds
+        var area = 0.0
+        var queuedNs = 0.0
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    func update(inFlight: Int, queued: Bool) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        state.withLock { s in
+            if s.queued {
+                let dt = Double(now - s.since)
+                s.area += Double(s.inFlight) * dt
+                s.queuedNs += dt
+            }
+            s.inFlight = inFlight
+            s.queued = queued
+            s.since = now
+        }
+    }
+
+    func retried() { state.withLock { $0.retries += 1 } }
+
+    /// Calls in flight now.
+    public var inFlight: Int { state.withLock { $0.inFlight } }
+    /// Retries started since the sweep began.
+    public var retries: Int { state.withLock { $0.retries } }
+    /// Mean calls in flight over the time cells waited to be dispatched; nil before any such time.
+    public var meanInFlightWhileQueued: Double? { state.withLock { $0.queuedNs > 0 ? $0.area / $0.queuedNs : nil } }
+}
