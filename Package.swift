@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/attaswift/BigInt", exact: "6.0.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
         .target(
@@ -27,15 +28,21 @@ let package = Package(
             plugins: ["BuildInfo"]
         ),
         .plugin(name: "BuildInfo", capability: .buildTool()),
+        // The HTTP provider: URLSession (FoundationNetworking, libcurl), no package dependency.
+        .target(name: "TeamLLMOpenRouter", dependencies: ["TeamLLM"]),
+        // The loopback imitation of the OpenRouter API; the HTTP server package lives here only.
+        .target(name: "TeamLLMImitation", dependencies: ["TeamLLM", .product(name: "FlyingFox", package: "FlyingFox")]),
         .executableTarget(
             name: "teamllm",
             dependencies: [
                 "TeamLLM",
+                "TeamLLMOpenRouter",
+                "TeamLLMImitation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM"]),
-        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", .product(name: "GRDB", package: "GRDB.swift")]),
+        .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation"]),
+        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TeamLLM
+import TeamLLMOpenRouter
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Launch a sweep from a manifest, or resume it where it stopped.")
@@ -15,11 +16,16 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let report: SweepReport
+        let stop = StopSignal()
+        let signals = Interrupts.install(stop)
+        defer { withExtendedLifetime(signals) {} }
         do {
             report = try await Sweep.run(manifest: URL(fileURLWithPath: manifest), options: {
                 var o = try paths.options(progress: !quiet, stopAfter: stopAfter)
                 o.runID = runID
                 o.retryFailed = retryFailed
+                o.stop = stop
+                o.providerFactories[.openrouter] = OpenRouterProvider.make
                 if let budgetUsd {
                     guard let b = USD(exactly: budgetUsd) else { throw ValidationError("--budget-usd: expected a non-negative decimal amount such as 12.50, found '\(budgetUsd)'") }
                     o.budgetUSD = b
@@ -37,6 +43,28 @@ struct Run: AsyncParsableCommand {
         if let why = report.stoppedBy {
             print("stopped early: \(why); run the same command again to continue")
             throw ExitCode(3)
+        }
+    }
+}
+
+/// Ctrl-C and SIGTERM: the first stops dispatching and lets calls in flight finish for the grace period
+/// (`grace_s`), the second cancels them; either way the run stays resumable.
+enum Interrupts {
+    static func install(_ stop: StopSignal, quiet: Bool = false) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                let first = stop.level == 0
+                stop.raise()
+                if quiet { return }
+                let text = first
+                    ? "\nstopping: no new calls; calls in flight finish and are recorded (press Ctrl-C again to cancel them now)\n"
+                    : "\ncancelling calls in flight; their cells stay EXECUTING and resume next time\n"
+                FileHandle.standardError.write(Data(text.utf8))
+            }
+            source.resume()
+            return source
         }
     }
 }

@@ -28,6 +28,9 @@ public final class StopSignal: Sendable {
         for w in waiters.values { w.resume(returning: level) }
     }
 
+    /// Waits for the first raise.
+    public func wait() async { _ = await wait(above: 0) }
+
     /// Waits until the level is above `level` and returns it; returns at once, with the level as it is,
     /// when the waiting task is cancelled.
     func wait(above level: Int) async -> Int {

@@ -16,7 +16,8 @@ public enum Digest {
     }
 
     /// Raw 32-byte SHA-256, for seed derivation.
-    static func sha256Bytes(_ text: String) -> [UInt8] {
+    /// The raw 32 bytes of the sha256 of a string's UTF-8.
+    public static func sha256Bytes(_ text: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(text.utf8)))
     }
 

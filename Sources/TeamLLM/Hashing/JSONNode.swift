@@ -32,10 +32,19 @@ extension JSONNode {
 
 /// Writes canonical JSON: object keys sorted by their UTF-8 bytes, no whitespace, `/` not escaped,
 /// non-ASCII as UTF-8, control characters as `\uXXXX` (or `\n`, `\t`, …).
-struct JSONWriter {
-    var bytes: [UInt8] = []
+public struct JSONWriter {
+    public var bytes: [UInt8] = []
 
-    mutating func write(_ node: JSONNode) {
+    public init() {}
+
+    /// The bytes of one value.
+    public static func bytes(_ node: JSONNode) -> [UInt8] {
+        var w = JSONWriter()
+        w.write(node)
+        return w.bytes
+    }
+
+    public mutating func write(_ node: JSONNode) {
         switch node {
         case let .object(members):
             bytes.append(UInt8(ascii: "{"))

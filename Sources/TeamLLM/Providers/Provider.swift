@@ -26,6 +26,21 @@ public struct ProviderRequest: Codable, Equatable, Sendable {
         case baseURL = "base_url", maxTokens = "max_tokens", topP = "top_p"
     }
 
+    public init(provider: ProviderKind, baseURL: String, model: String, messages: [ChatMessage], temperature: Double, maxTokens: Int, seed: Int,
+                sample: Int, topP: Double? = nil, stop: [String]? = nil, routing: ProviderRouting? = nil) {
+        self.provider = provider
+        self.baseURL = baseURL
+        self.model = model
+        self.messages = messages
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.seed = seed
+        self.sample = sample
+        self.topP = topP
+        self.stop = stop
+        self.routing = routing
+    }
+
     /// Canonical bytes (stored in the cache as the raw request).
     public func canonical() throws -> Data { try CanonicalJSON.encode(self) }
 }

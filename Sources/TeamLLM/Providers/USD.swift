@@ -48,6 +48,9 @@ public struct USD: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         value = Decimal(sign: .plus, exponent: exponent - fraction, significand: significand)
     }
 
+    /// This amount plus `other / divisor`, exactly (a per-million price as a per-token one).
+    public func adding(_ other: USD, dividedBy divisor: Int) -> USD { USD(value + other.value / Decimal(divisor)) }
+
     public static func + (a: USD, b: USD) -> USD { USD(a.value + b.value) }
     public static func < (a: USD, b: USD) -> Bool { a.value < b.value }
 

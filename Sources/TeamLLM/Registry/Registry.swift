@@ -99,6 +99,11 @@ public struct PromptTemplate: Codable, Equatable, Sendable {
 public struct ChatMessage: Codable, Equatable, Sendable {
     public let role: String
     public let content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
 }
 
 /// Problems with the registry itself or a dataset it points at.

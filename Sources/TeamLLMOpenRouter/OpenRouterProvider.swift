@@ -1,0 +1,126 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TeamLLM
+
+/// OpenRouter over HTTP, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp) at a model's `base_url`.
+///
+/// One request per call, non-streaming: POST `<base>/chat/completions` with the model, the messages, the
+/// sampling parameters, the seed, always `max_tokens`, and the manifest's provider routing. The response
+/// cache header is never sent (a cached reply would be the same text whatever the seed). Every call is paid:
+/// its response is stored the moment it returns.
+public struct OpenRouterProvider: Provider {
+    public let kind = ProviderKind.openrouter
+    public let callsArePaid = true
+    /// OpenRouter's API, where a model names no `base_url`.
+    public static let defaultBaseURL = "https://openrouter.ai/api/v1"
+    private let key: APIKey
+    private let transport: HTTPTransport
+    private let http: HTTPSettings
+    /// Registry model id → the manifest's selection; slug → registry entry (for fallback prices).
+    private let selections: [String: ModelSelection]
+    private let models: [String: ModelEntry]
+
+    public init(key: APIKey, manifest: Manifest, models: [ModelEntry], settings: OperationalSettings) {
+        self.key = key
+        http = settings.http
+        transport = HTTPTransport(timeouts: settings.timeouts, maxConnections: settings.concurrency)
+        selections = Dictionary(manifest.models.filter { $0.provider == .openrouter }.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a })
+        self.models = Dictionary(models.map { ($0.slug, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Builds the provider for a sweep (the command line hands this to `RunOptions.providerFactories`).
+    @Sendable public static func make(_ context: ProviderContext) throws -> any Provider {
+        let key: APIKey
+        do { key = try APIKey.load(settings: context.settings.http) } catch { throw RunError.providerStopped(error) }
+        return OpenRouterProvider(key: key, manifest: context.plan.manifest, models: context.plan.models, settings: context.settings)
+    }
+
+    public func baseURL(for model: ModelEntry) -> String { selections[model.id]?.baseURL ?? Self.defaultBaseURL }
+
+    /// Checks the key against `GET /key` on every base URL before any cell starts: a missing or rejected key,
+    /// or a key with nothing left to spend, stops the sweep with nothing started. A server with no `/key`
+    /// (404: not OpenRouter) passes.
+    public func preflight() async throws(AttemptFailure) {
+        for base in Set(selections.values.map { $0.baseURL ?? Self.defaultBaseURL }).sorted() {
+            let exchange: HTTPExchange
+            do { exchange = try await transport.send(get(base + "/key")) } catch {
+                throw AttemptFailure(kind: .connectionFailed, message: "cannot reach \(base)/key to check the API key: \(describe(error))")
+            }
+            switch exchange.status {
+            case 200:
+                let data = (try? JSONParser.parse(exchange.body))?["data"]
+                if let remaining = data?["limit_remaining"], case let .number(text) = remaining, let r = USD(jsonNumber: text), r == .zero {
+                    throw AttemptFailure(kind: .insufficientCredits, message: "the API key has no credit left (limit_remaining 0 at \(base)/key)", httpStatus: 200)
+                }
+            case 404: continue
+            case 401, 403:
+                let why = (try? JSONParser.parse(exchange.body))?["error"]?["message"]?.string ?? "HTTP \(exchange.status)"
+                throw AttemptFailure(kind: .auth, message: key.redact("\(base) rejected the API key: \(why)"), httpStatus: exchange.status)
+            default:
+                throw AttemptFailure(kind: .upstreamError, message: "\(base)/key answered HTTP \(exchange.status); the key could not be checked", httpStatus: exchange.status)
+            }
+        }
+    }
+
+    public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
+        let urlRequest: URLRequest
+        do { urlRequest = try post(request) } catch { throw AttemptFailure(kind: .internalError, message: "cannot encode the request: \(error)") }
+        let exchange: HTTPExchange
+        do { exchange = try await transport.send(urlRequest) } catch {
+            switch error {
+            case .cancelled: throw .cancelled()
+            case let .timeout(why): throw AttemptFailure(kind: .timeout, message: why)
+            case let .connection(why): throw AttemptFailure(kind: .connectionFailed, message: key.redact(why))
+            }
+        }
+        let model = models[request.model]
+        return try CompletionReading(request: request, exchange: exchange, key: key,
+                                     fallbackPrice: (model?.inputPerMTok ?? .zero, model?.outputPerMTok ?? .zero)).response()
+    }
+
+    /// The body OpenRouter reads; absent optional parameters are not sent (provider defaults apply).
+    struct Body: Encodable {
+        let model: String
+        let messages: [ChatMessage]
+        let temperature: Double
+        let top_p: Double?
+        let seed: Int
+        let stop: [String]?
+        let max_tokens: Int
+        let provider: ProviderRouting?
+    }
+
+    private func post(_ r: ProviderRequest) throws -> URLRequest {
+        guard let url = URL(string: r.baseURL + "/chat/completions") else { throw URLError(.badURL) }
+        var u = URLRequest(url: url)
+        u.httpMethod = "POST"
+        u.httpBody = try CanonicalJSON.encode(Body(model: r.model, messages: r.messages, temperature: r.temperature, top_p: r.topP, seed: r.seed,
+                                                   stop: r.stop, max_tokens: r.maxTokens, provider: r.routing))
+        u.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        authorize(&u)
+        return u
+    }
+
+    private func get(_ text: String) -> URLRequest {
+        var u = URLRequest(url: URL(string: text)!)
+        u.httpMethod = "GET"
+        authorize(&u)
+        return u
+    }
+
+    private func authorize(_ u: inout URLRequest) {
+        u.setValue("Bearer \(key.value)", forHTTPHeaderField: "Authorization")
+        if let referer = http.referer { u.setValue(referer, forHTTPHeaderField: "HTTP-Referer") }
+        if let title = http.title { u.setValue(title, forHTTPHeaderField: "X-OpenRouter-Title") }
+    }
+
+    private func describe(_ e: TransportFailure) -> String {
+        switch e {
+        case .cancelled: "cancelled"
+        case let .timeout(why): why
+        case let .connection(why): key.redact(why)
+        }
+    }
+}
