@@ -64,10 +64,9 @@ struct Pipeline {
                     state.flushing = false
                     switch result {
                     case let .success(stop?):
-                        // 401 ends the run at once; 402 lets calls in flight finish and be recorded.
+                        // Already draining since the call returned (see `settle`); the failure is now on record.
                         state.providerStop = state.providerStop ?? stop
                         state.draining = true
-                        if stop.kind.disposition == .endsRun { state.cancelled = true; group.cancelAll() }
                     case .success(nil): break
                     case let .failure(error):
                         state.fail(error)
@@ -342,7 +341,11 @@ private struct LoopState {
                 }
                 return .retryDue(next)
             }
-        case .failure:
+        case let .failure(f):
+            // 401 and 402: no new call starts from here on. Calls already sent are let finish and recorded, not
+            // cancelled: the server may bill a call whose answer a cancel would throw away (with a key that is
+            // really rejected, they fail at once anyway).
+            if f.kind.disposition == .endsRun || f.kind.disposition == .stopsDispatch { draining = true }
             buffer.append(Completion(call, outcome))
         case .response:
             windows[call.model]?.answered()

@@ -50,7 +50,8 @@ public enum FailureKind: String, Codable, Sendable, CaseIterable {
         case endsCell = "ends_cell"
         /// No new call starts; calls in flight finish and are recorded; the run stays resumable.
         case stopsDispatch = "stops_dispatch"
-        /// The sweep stops at once.
+        /// The sweep stops at once: no new call starts; calls already sent are recorded (they may be billed), and
+        /// the cell stays EXECUTING for the next session.
         case endsRun = "ends_run"
     }
 

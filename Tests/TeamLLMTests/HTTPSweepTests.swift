@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+@testable import TeamLLM
+import TeamLLMImitation
+
+/// Sweeps over real HTTP against the loopback imitation: faults, retries, money, keys, stops.
+@Suite("sweeps over HTTP against the imitation")
+struct HTTPSweepTests {
+    @Test("under a 22% mixed fault rate every cell ends graded or with a typed failure, and spend equals the imitation's ledger exactly")
+    func mixedFaults() async throws {
+        let faults = "429=0.04,429u=0.02,500=0.03,502=0.03,503=0.02,529=0.02,error200=0.02,finish_error=0.02,no_choices=0.01,truncated=0.01"
+        let bench = try await HTTPBench.start("mixed", faults: faults, items: 30)
+        defer { Task { await bench.imitation.stop() } }
+        let r = try await bench.run(try bench.manifest(items: 30))
+        #expect(r.sweepPhase == .completed && r.completed == 60)
+        let records = try RunRecords.read(r.folder)
+        let attempts = records.attempts.map(\.payload)
+        #expect(attempts.count > 60, "no fault was retried: \(attempts.count) attempts")
+        let retried = attempts.filter { $0.status == .failed }
+        #expect(retried.allSatisfy { $0.failure?.kind.disposition == .retryable }, "\(retried.map { $0.failure?.kind.rawValue ?? "?" })")
+        let retriedKinds = Set(retried.compactMap { $0.failure?.kind })
+        #expect(retriedKinds.isSuperset(of: [FailureKind.rateLimited, .upstreamError]))
+        // Every cell: its last attempt answered and is graded, or failed with a kind.
+        let graded = Set(records.grades.map(\.payload.attempt))
+        for cell in Set(attempts.map(\.cell)) {
+            let last = attempts.filter { $0.cell == cell }.max { $0.n < $1.n }!
+            #expect(last.status == .ok ? graded.contains(last.attempt) : last.failure != nil, "cell \(cell): \(last.attempt)")
+        }
+        let ledger = await bench.imitation.usage(key: HTTPBench.key)
+        #expect(r.spend.value == ledger, "run spend \(r.spend) vs imitation ledger \(ledger)")
+        #expect(ledger > 0)
+        // Each paid attempt names its generation, and the imitation billed exactly those.
+        let billed = await bench.imitation.billedGenerations
+        let paidIDs = attempts.filter { $0.status == .ok }.compactMap { $0.call?.generationID }
+        #expect(paidIDs.sorted() == billed.sorted())
+        #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: bench.runs.appendingPathComponent("cache"))).problems == [])
+        // Nothing on disk holds the key.
+        for (path, bytes) in try bench.everyFile() {
+            #expect(bytes.range(of: Data(HTTPBench.key.utf8)) == nil, "the key is in \(path)")
+        }
+    }
+
+    @Test("what the client sends: seed, max_tokens, pinned routing with required parameters, attribution headers, never the cache header")
+    func requestShape() async throws {
+        let bench = try await HTTPBench.start("shape", items: 3)
+        defer { Task { await bench.imitation.stop() } }
+        let r = try await bench.run(try bench.manifest(items: 3))
+        #expect(r.completed == 6)
+        let chats = await bench.imitation.requests.filter { $0.path == "/api/v1/chat/completions" }
+        #expect(chats.count == 6)
+        let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
+        for c in chats {
+            let body = try #require(try JSONSerialization.jsonObject(with: c.body) as? [String: Any])
+            #expect(body["max_tokens"] as? Int == 256)
+            let seed = try #require(body["seed"] as? Int)
+            #expect(attempts.contains { $0.seed == seed })
+            let provider = try #require(body["provider"] as? [String: Any])
+            #expect(provider["order"] as? [String] == ["alpha"] && provider["allow_fallbacks"] as? Bool == false && provider["require_parameters"] as? Bool == true)
+            #expect(c.headers["authorization"] == "Bearer \(HTTPBench.key)")
+            #expect(c.headers["http-referer"] == "https://example.org/teamllm-tests" && c.headers["x-openrouter-title"] == "TeamLLM tests")
+            #expect(c.headers["x-openrouter-cache"] == nil)
+        }
+        // The key was checked before any cell: /key is the first request.
+        #expect(await bench.imitation.requests.first?.path == "/api/v1/key")
+        for a in attempts {
+            #expect(a.providerUsed == "Alpha" && a.call?.mismatch == nil && a.call?.systemFingerprint != nil && a.call?.httpStatus == 200)
+            #expect(a.call?.generationID?.hasPrefix("gen-") == true && a.costSource == "metered" && a.call?.ttfbMs != nil)
+        }
+    }
+
+    @Test("an unpinned model without required parameters is served by providers that drop the seed, and the records show it")
+    func unpinnedCaught() async throws {
+        let bench = try await HTTPBench.start("unpinned", items: 20)
+        defer { Task { await bench.imitation.stop() } }
+        let base = "http://127.0.0.1:\(bench.port)/api/v1"
+        let r = try await bench.run(try bench.manifest(items: 20, models: "  - {ref: sim-small, provider: openrouter, base_url: \"\(base)\", routing: {require_parameters: false}}"))
+        #expect(r.completed == 20)
+        let used = Set(try RunRecords.read(r.folder).attempts.compactMap(\.payload.providerUsed))
+        #expect(used == ["Alpha", "Beta"], "providers used: \(used)")
+    }
+
+    @Test("a rejected key stops the sweep before any cell starts; a 401 mid-sweep stops it at once, resumable")
+    func unauthorized() async throws {
+        let bench = try await HTTPBench.start("unauth", faults: "401@4", items: 10)
+        defer { Task { await bench.imitation.stop() } }
+        try "sk-or-v1-wrong".write(to: bench.dir.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+        let manifest = try bench.manifest(items: 10, concurrency: 1)
+        await #expect { try await bench.run(manifest) } throws: { e in
+            guard case let RunError.providerStopped(f) = e else { return false }
+            return f.kind == .auth && f.message.contains("User not found")
+        }
+        let registry = try Fixtures.registry()
+        let folder = RunFolder(url: bench.runs.appendingPathComponent(try Manifest.load(manifest, registry: registry).runID()))
+        #expect(try RunRecords.read(folder).events.allSatisfy { $0.payload.scope == "sweep" }, "a cell started with a rejected key")
+
+        try HTTPBench.key.write(to: bench.dir.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+        await #expect { try await bench.run(manifest) } throws: { e in
+            guard case let RunError.providerStopped(f) = e else { return false }
+            return f.kind == .auth
+        }
+        let afterStop = try RunRecords.read(folder).attempts.map(\.payload)
+        #expect(afterStop.contains { $0.failure?.kind == .auth })
+        // A resume (the fault was the 4th request only) finishes the run, the stopped cell with a new attempt.
+        let r = try await bench.run(manifest)
+        #expect(r.sweepPhase == .completed && r.completed == 20)
+        #expect(r.spend.value == (await bench.imitation.usage(key: HTTPBench.key)))
+    }
+
+    @Test("402 stops dispatching, lets calls in flight be recorded, and leaves a run that resumes with nothing paid twice")
+    func paymentRequired() async throws {
+        let bench = try await HTTPBench.start("credits", faults: "402@7", latency: "fixed:50", items: 10)
+        defer { Task { await bench.imitation.stop() } }
+        let manifest = try bench.manifest(items: 10, concurrency: 4)
+        await #expect { try await bench.run(manifest) } throws: { e in
+            guard case let RunError.providerStopped(f) = e else { return false }
+            return f.kind == .insufficientCredits && "\(e)".contains("credit")
+        }
+        let r = try await bench.run(manifest)
+        #expect(r.sweepPhase == .completed && r.completed == 20)
+        #expect(r.spend.value == (await bench.imitation.usage(key: HTTPBench.key)))
+        var paid: [String: Int] = [:]
+        for a in try RunRecords.read(r.folder).attempts.map(\.payload) where a.status == .ok { paid[a.request, default: 0] += 1 }
+        #expect(paid.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("the key's credit limit: the imitation's 402 before it serves, and the budget cap never exceeded by the ledger")
+    func budgetAndLimit() async throws {
+        let bench = try await HTTPBench.start("budget", items: 30)
+        defer { Task { await bench.imitation.stop() } }
+        let cap = USD(exactly: "0.002")!
+        let r = try await bench.run(try bench.manifest(items: 30, budget: "0.002"))
+        #expect(r.stoppedBy?.contains("budget cap") == true)
+        let ledger = await bench.imitation.usage(key: HTTPBench.key)
+        #expect(ledger <= cap.value && ledger > 0 && r.spend.value == ledger)
+    }
+
+    @Test("a hung connection, or one kept alive by blank lines forever, is retried after the first-byte timeout; slow keep-alives then a body are fine")
+    func hangs() async throws {
+        let bench = try await HTTPBench.start("hang", faults: "hang@1,hang_keepalive@2,keepalive@3,close@4", items: 3)
+        defer { Task { await bench.imitation.stop() } }
+        let r = try await bench.run(try bench.manifest(items: 3, concurrency: 1, extra: "timeouts: {first_byte_s: 1.5, total_s: 20}"))
+        #expect(r.sweepPhase == .completed && r.completed == 6)
+        let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
+        let kinds = attempts.compactMap { $0.failure?.kind }
+        #expect(kinds.filter { $0 == .timeout }.count == 2, "\(attempts.map { $0.failure?.message ?? "ok" })")
+        #expect(kinds.contains(.connectionFailed))
+        #expect(attempts.filter { $0.status == .ok }.count == 6)
+    }
+}
