@@ -137,7 +137,7 @@ extension Imitation {
         }
         // Billed: the ledger and the generation are written before the body leaves.
         ledger[key.key, default: 0] += cost
-        billed.append(id)
+        billed.append(BilledCall(generationID: id, requestSHA256: Digest.sha256(body), cost: cost))
         let responses = (tried.map { ($0.0, $0.1) } + [(endpoint, 200)]).map { e, status in
             Bodies.object(["provider_name": .string(e.providerName), "model_permaslug": .string(model.id), "status": Bodies.int(status),
                            "latency": Bodies.int(Int(wait)), "is_byok": .bool(false)])

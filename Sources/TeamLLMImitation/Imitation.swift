@@ -12,6 +12,14 @@ public struct LoggedRequest: Sendable {
     public let body: Data
 }
 
+/// One call the imitation billed.
+public struct BilledCall: Sendable {
+    public let generationID: String
+    /// sha256 of the request body as received.
+    public let requestSHA256: String
+    public let cost: Decimal
+}
+
 /// A loopback imitation of the OpenRouter API (shared/reference/openrouter-api.md): chat completions with
 /// routing, seeds honoured only where the endpoint supports them, exact decimal costs, a per-key ledger
 /// with 402s, generations, key, credits, models and endpoints, a seeded fault schedule and a latency model.
@@ -25,7 +33,7 @@ public actor Imitation {
     var generations: [String: (ready: UInt64, data: JSONNode)] = [:]
     var log: [LoggedRequest] = []
     var models: [String: ImitatedModel]
-    var billed: [String] = []
+    var billed: [BilledCall] = []
     var fresh = ImitationRandom(seed: 0xFEED, stream: 0)
 
     public init(config: ImitationConfig) {
@@ -65,7 +73,10 @@ public actor Imitation {
     public func usage(key: String) -> Decimal { ledger[key] ?? 0 }
 
     /// The generation ids billed, in order.
-    public var billedGenerations: [String] { billed }
+    public var billedGenerations: [String] { billed.map(\.generationID) }
+
+    /// Every billed call, in order: which request body (by sha256) it answered and what it cost.
+    public var billedCalls: [BilledCall] { billed }
 
     // MARK: Requests
 

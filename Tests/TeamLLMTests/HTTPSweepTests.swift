@@ -147,3 +147,104 @@ struct HTTPSweepTests {
         #expect(attempts.filter { $0.status == .ok }.count == 6)
     }
 }
+
+/// The real `teamllm` binary over HTTP: interrupted by signals and kill -9, resumed, and checked against the ledger.
+@Suite("the teamllm binary over HTTP: Ctrl-C and kill -9")
+struct HTTPProcessTests {
+    func launch(_ bench: HTTPBench, _ manifest: URL, output: URL? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = Fixtures.binary
+        p.arguments = ["run", manifest.path] + Fixtures.paths(bench.runs)
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = try output.map { FileManager.default.createFile(atPath: $0.path, contents: nil); return try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
+        p.standardError = p.standardOutput
+        try p.run()
+        return p
+    }
+
+    func attemptCount(_ bench: HTTPBench, _ manifest: URL) throws -> Int {
+        let id = try Manifest.load(manifest, registry: Fixtures.registry()).runID()
+        return (try? Fixtures.lines(bench.runs.appendingPathComponent("\(id)/attempts.jsonl")).count) ?? 0
+    }
+
+    func waitFor(_ p: Process, attempts n: Int, _ bench: HTTPBench, _ manifest: URL) async throws {
+        for _ in 0..<600 where p.isRunning {
+            if try attemptCount(bench, manifest) >= n { return }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    @Test("Ctrl-C stops dispatching, records the calls in flight, exits 3 with a resumable run; the resume pays for nothing twice")
+    func interrupt() async throws {
+        let bench = try await HTTPBench.start("sigint", latency: "fixed:300", items: 20)
+        defer { Task { await bench.imitation.stop() } }
+        let manifest = try bench.manifest(items: 20, concurrency: 4)
+        let log = bench.dir.appendingPathComponent("out.txt")
+        let p = try launch(bench, manifest, output: log)
+        try await waitFor(p, attempts: 6, bench, manifest)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let out = try String(contentsOf: log, encoding: .utf8)
+        #expect(p.terminationStatus == 3, "\(out)")
+        #expect(out.contains("interrupted") && out.contains("finished and recorded"), "\(out)")
+        #expect(!out.contains(HTTPBench.key))
+        // Every call the imitation billed is on record: nothing in flight was thrown away.
+        let before = await bench.imitation.billedCalls.count
+        #expect(try attemptCount(bench, manifest) == before)
+        let r = try await bench.run(manifest)
+        #expect(r.sweepPhase == .completed && r.completed == 40)
+        #expect(r.spend.value == (await bench.imitation.usage(key: HTTPBench.key)))
+    }
+
+    @Test("a second Ctrl-C cancels the calls in flight at once; the run still resumes")
+    func interruptTwice() async throws {
+        let bench = try await HTTPBench.start("sigint2", latency: "fixed:3000", items: 6)
+        defer { Task { await bench.imitation.stop() } }
+        let manifest = try bench.manifest(items: 6, concurrency: 4)
+        let p = try launch(bench, manifest)
+        for _ in 0..<200 where (await bench.imitation.requests.count) < 3 { try await Task.sleep(nanoseconds: 20_000_000) }
+        let start = Date()
+        kill(p.processIdentifier, SIGINT)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(Date().timeIntervalSince(start) < 2.5, "the second Ctrl-C did not cancel the 3 s calls")
+        #expect(p.terminationStatus == 3)
+        let r = try await bench.run(manifest)
+        #expect(r.sweepPhase == .completed && r.completed == 12)
+    }
+
+    @Test("kill -9 at several moments of an HTTP sweep: the resume pays again for no stored response, and spend is what the ledger billed for recorded answers")
+    func killNine() async throws {
+        let bench = try await HTTPBench.start("killhttp", latency: "fixed:40", items: 40)
+        defer { Task { await bench.imitation.stop() } }
+        let manifest = try bench.manifest(items: 40, concurrency: 8)
+        for n in [8, 30, 55] {
+            let p = try launch(bench, manifest)
+            try await waitFor(p, attempts: n, bench, manifest)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+        let r = try await bench.run(manifest)
+        #expect(r.sweepPhase == .completed && r.completed == 80)
+        let attempts = try RunRecords.read(r.folder).attempts.map(\.payload)
+        let cited = Set(attempts.filter { $0.status == .ok }.compactMap { $0.call?.generationID })
+        let billed = await bench.imitation.billedCalls
+        // Each recorded answer was billed once, and no request whose answer was stored was billed after it.
+        #expect(cited.count == 80)
+        #expect(cited.isSubset(of: Set(billed.map(\.generationID))))
+        var citedByBody: [String: Int] = [:]
+        for b in billed where cited.contains(b.generationID) { citedByBody[b.requestSHA256, default: 0] += 1 }
+        #expect(citedByBody.values.allSatisfy { $0 == 1 })
+        for b in billed where cited.contains(b.generationID) {
+            let later = billed.drop { $0.generationID != b.generationID }.dropFirst().filter { $0.requestSHA256 == b.requestSHA256 }
+            #expect(later.isEmpty, "request \(b.requestSHA256.prefix(12))… was billed again after its answer was stored")
+        }
+        // What was billed but never stored: calls cut off by a kill, at most the calls in flight at each kill.
+        let lost = billed.filter { !cited.contains($0.generationID) }
+        #expect(lost.count <= 3 * 8)
+        let spend = billed.filter { cited.contains($0.generationID) }.reduce(Decimal(0)) { $0 + $1.cost }
+        #expect(r.spend.value == spend)
+        #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: bench.runs.appendingPathComponent("cache"))).problems == [])
+    }
+}
