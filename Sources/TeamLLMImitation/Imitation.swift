@@ -54,7 +54,8 @@ public actor Imitation {
         await server.appendRoute("GET /api/v1/models/*") { [self] r in await self.endpoints(r) }
         self.server = server
         serving = Task { try await server.run() }
-        try await server.waitUntilListening()
+        // Generous: a loaded machine (tests side by side on two cores) can take seconds to schedule the listener.
+        try await server.waitUntilListening(timeout: 60)
         guard case let .ip4(_, port)? = await server.listeningAddress else { throw ImitationSpecError.badValue(entry: "listen", expected: "an IPv4 port") }
         return port
     }

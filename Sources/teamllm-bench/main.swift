@@ -1,6 +1,8 @@
 // `make bench`: the speed and memory figures of the substrate, measured end to end in a release build.
 import Foundation
 import TeamLLM
+import TeamLLMImitation
+import TeamLLMOpenRouter
 
 let args = CommandLine.arguments
 func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil } }
@@ -65,6 +67,10 @@ if value("--child") == "sim100k" {
 }
 
 print("TeamLLM benchmarks (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+if args.contains("--http-only") {
+    try await httpBenchmarks()
+    exit(0)
+}
 let replayURL = work.appendingPathComponent("replay.yaml")
 try replay.write(to: replayURL, atomically: true, encoding: .utf8)
 var report: SweepReport?
@@ -105,3 +111,101 @@ let bigCache = try ResponseCache(root: work.appendingPathComponent("runs/cache")
 var recovered: [String] = []
 let t6 = try await seconds { recovered = try bigCache.recoverUnindexed() }
 print(String(format: "pack walk at start-up over %d stored responses (%d recovered): %.3f s", try bigCache.responseCount(), recovered.count, t6))
+
+try await httpBenchmarks()
+
+// MARK: Over HTTP, against the imitation on loopback (client and imitation in this one process, on the same cores)
+
+/// CPU seconds (user + system) this process has used.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+struct HTTPFigures {
+    let cells: Int
+    let seconds: Double
+    let cpu: Double
+    let meanInFlight: Double?
+    let meanLatencyMs: Double
+    /// Per model: cells and seconds from the sweep's start to its last answer.
+    let perModel: [(model: String, cells: Int, seconds: Double)]
+}
+
+func httpSweep(_ name: String, items: Int, samples: Int = 1, models: [String], latency: String, concurrency: Int = 64,
+               modelCaps: [String: Int] = [:]) async throws -> HTTPFigures {
+    let dir = work.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let key = "sk-or-v1-bench"
+    try key.write(to: dir.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+    let registry = try Registry.load(from: registryDir)
+    var config = ImitationConfig()
+    config.latency = try LatencyModel(spec: latency)
+    config.keys = [ImitatedKey(key: key)]
+    config.models = ImitationConfig.models(from: registry)
+    let imitation = Imitation(config: config)
+    let port = try await imitation.start()
+    let base = "http://127.0.0.1:\(port)/api/v1"
+    let caps = modelCaps.isEmpty ? "" : "model_concurrency: {" + modelCaps.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
+    let text = """
+    name: \(name)
+    preregistration: HTTP benchmark
+    benchmarks:
+      - {ref: gsm8k, limit: \(items), shuffle_seed: 1}
+    models:
+    \(models.map { "  - {ref: \($0), provider: openrouter, base_url: \"\(base)\", pin: alpha}" }.joined(separator: "\n"))
+    sampling: {temperature: 0, max_tokens: 256, samples: \(samples)}
+    seed: 1
+    concurrency: \(concurrency)
+    \(caps)
+    budget_usd: "100000"
+    http: {key_file: "\(dir.appendingPathComponent("key").path)"}
+    cache: cache
+    """
+    let url = dir.appendingPathComponent("m.yaml")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    var o = options(dir.appendingPathComponent("runs"))
+    o.providerFactories[.openrouter] = OpenRouterProvider.make
+    let cpu0 = cpuSeconds()
+    let start = Date()
+    var report: SweepReport?
+    let t = try await seconds { report = try await Sweep.run(manifest: url, options: o) }
+    let cpu = cpuSeconds() - cpu0
+    await imitation.stop()
+    // Latency and per-model pace come from the attempt records, so each figure can be traced to them.
+    let attempts = try RunRecords.read(report!.folder).attempts.map(\.payload)
+    let iso = ISO8601DateFormatter()
+    iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    let latencies = attempts.compactMap(\.latencyMs)
+    var perModel: [(String, Int, Double)] = []
+    for m in models {
+        let mine = attempts.filter { $0.model == m && $0.status == .ok }
+        let last = mine.compactMap { iso.date(from: $0.at) }.max() ?? start
+        perModel.append((m, mine.count, last.timeIntervalSince(start)))
+    }
+    return HTTPFigures(cells: report!.completed, seconds: t, cpu: cpu, meanInFlight: o.gauges.meanInFlightWhileQueued,
+                       meanLatencyMs: Double(latencies.reduce(0, +)) / Double(max(latencies.count, 1)), perModel: perModel)
+}
+
+func httpBenchmarks() async throws {
+    let four = ["sim-frontier", "sim-mid", "sim-small", "gpt3-6b-finetuning"]
+    let zero = try await httpSweep("http-zero", items: 625, models: four, latency: "fixed:0")
+    print(String(format: "HTTP, zero added latency, 64 in flight: %d cells in %.2f s = %.0f cells/s (target ≥ 1500); %.2f CPU s per 1,000 cells (client + imitation)",
+                 zero.cells, zero.seconds, Double(zero.cells) / zero.seconds, zero.cpu / Double(zero.cells) * 1000))
+    let fixed = try await httpSweep("http-fixed", items: 500, models: four, latency: "fixed:200")
+    let fixedRate = Double(fixed.cells) / fixed.seconds
+    print(String(format: "HTTP, fixed 200 ms, 64 in flight: %d cells in %.2f s = %.0f cells/s = %.1f%% of the ideal 320 (target ≥ 95%%)",
+                 fixed.cells, fixed.seconds, fixedRate, fixedRate / 320 * 100))
+    let tail = try await httpSweep("http-lognormal", items: 1250, models: four, latency: "lognormal:200:3000")
+    let tailRate = Double(tail.cells) / tail.seconds
+    let ideal = 64 / (tail.meanLatencyMs / 1000)
+    print(String(format: "HTTP, log-normal (median 200 ms, p99 3 s), 64 in flight: %d cells in %.1f s = %.0f cells/s; mean latency %.0f ms; "
+                 + "mean in flight while cells waited %.1f (%.1f%% of 64, target ≥ 90%%); %.1f%% of the Little's-law ideal %.0f cells/s (target ≥ 85%%)",
+                 tail.cells, tail.seconds, tailRate, tail.meanLatencyMs, tail.meanInFlight ?? 0, (tail.meanInFlight ?? 0) / 64 * 100, tailRate / ideal * 100, ideal))
+    let caps = Dictionary(uniqueKeysWithValues: four.map { ($0, 16) })
+    let slow = try await httpSweep("http-slow", items: 250, models: four, latency: "openai/gpt-3-6b-finetuned=fixed:1000;*=fixed:100", modelCaps: caps)
+    print("HTTP, one model 10× slower (1 s vs 100 ms), per-model caps 16, 64 in flight: " + slow.perModel.map {
+        String(format: "%@ %d cells in %.1f s = %.0f cells/s", $0.model, $0.cells, $0.seconds, Double($0.cells) / max($0.seconds, 0.001))
+    }.joined(separator: "; ") + String(format: " (ideal: 160 cells/s for each fast model, 16 for the slow one)"))
+}

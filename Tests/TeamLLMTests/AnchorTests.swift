@@ -40,7 +40,7 @@ struct AnchorTests {
                 #expect(status.cells == 2000)
             }
         }
-        p.waitUntilExit()
+        await Fixtures.exit(p)
         #expect(p.terminationStatus == 0)
         #expect(liveChecks >= 3 && grown.count >= 2, "only \(liveChecks) checks saw the run live, at \(grown.count) anchors")
         let final = try Verifier.verify(folder)
@@ -101,12 +101,12 @@ struct AnchorTests {
                 text += "%s %d %s\\n" % ((s,) + head(run + "/" + s + ".jsonl"))
             print(hashlib.sha256(text.encode()).hexdigest())
             """
-        let recomputed = try Fixtures.python(["-c", python, folder.url.path]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recomputed = try await Fixtures.python(["-c", python, folder.url.path]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(recomputed == cut.digest, "python recomputed \(recomputed)")
 
-        let cli = try Fixtures.cli(["verify", folder.url.path, "--digest", digest])
+        let cli = try await Fixtures.cli(["verify", folder.url.path, "--digest", digest])
         #expect(cli.status == 1 && cli.err.contains("the run digest is \(cut.digest!)"), "\(cli)")
-        let ok = try Fixtures.cli(["verify", folder.url.path, "--digest", cut.digest!])
+        let ok = try await Fixtures.cli(["verify", folder.url.path, "--digest", cut.digest!])
         #expect(ok.status == 0 && ok.out.contains("run digest: \(cut.digest!)"), "\(ok)")
     }
 

@@ -111,7 +111,7 @@ struct CanonicalJSONTests {
         let r = try await Sweep.run(manifest: Fixtures.write(manifest, to: dir), options: Fixtures.options(runsDir: dir.appendingPathComponent("runs")))
         #expect(r.sweepPhase == .completed)
         let script = Fixtures.repo.appendingPathComponent("docs/schemas/rfc8785_check.py")
-        let (status, text) = try Fixtures.python([script.path, r.folder.url.path, dir.appendingPathComponent("runs/cache/index.sqlite").path])
+        let (status, text) = try await Fixtures.python([script.path, r.folder.url.path, dir.appendingPathComponent("runs/cache/index.sqlite").path])
         #expect(status == 0, "\(text)")
         #expect(text.contains("agree: 18 cache keys"), "\(text)")
     }

@@ -30,7 +30,7 @@ struct ErrorTests {
         #expect(throws: ConfigError.self) { try Manifest.parse(Fixtures.manifest(name: "-x"), file: "m.yaml", registry: registry) }
         // The CLI: an unknown run id exits 2 naming the runs there, not 64 with the usage text.
         _ = try await Sweep.run(manifest: url, options: Fixtures.options(runsDir: runs))
-        let cli = try Fixtures.cli(["status", "nosuch"] + Fixtures.paths(runs))
+        let cli = try await Fixtures.cli(["status", "nosuch"] + Fixtures.paths(runs))
         #expect(cli.status == 2 && cli.err.contains("run 'nosuch' under") && cli.err.contains("runs there: small-") && !cli.err.contains("USAGE"), "\(cli)")
     }
 
@@ -41,7 +41,7 @@ struct ErrorTests {
         let r = try await Sweep.run(manifest: Fixtures.write(Fixtures.manifest(items: 3), to: dir), options: Fixtures.options(runsDir: runs))
         let stranger = Fixtures.tempDir("cwd")
         for command in [["verify"], ["status"], ["matrix"], ["audit", "--model", "sim-small", "--item", try r.folder.plannedCells()[0].cell.item]] {
-            let cli = try Fixtures.cli([command[0], r.folder.url.path] + command.dropFirst(), in: stranger)
+            let cli = try await Fixtures.cli([command[0], r.folder.url.path] + command.dropFirst(), in: stranger)
             #expect(cli.status == 0, "\(command[0]) from another directory: \(cli.err)")
         }
         let sessions = try RunRecords.read(r.folder).sessions.map(\.payload)
@@ -57,7 +57,7 @@ struct ErrorTests {
         git.standardError = FileHandle.nullDevice
         try git.run()
         let head = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        git.waitUntilExit()
+        await Fixtures.exit(git)
         if git.terminationStatus == 0 {
             #expect(recorded == head || recorded == head + "+modified", "recorded \(recorded), checkout at \(head)")
         } else {
@@ -97,7 +97,7 @@ struct ErrorTests {
                                     options: Fixtures.options(runsDir: dir.appendingPathComponent("runs")))
         let original = try Data(contentsOf: r.folder.manifestJSON)
         try Data("{}".utf8).write(to: r.folder.manifestJSON)
-        let cli = try Fixtures.cli(["verify", r.folder.url.path])
+        let cli = try await Fixtures.cli(["verify", r.folder.url.path])
         #expect(cli.status == 1 && cli.err.contains("manifest.json: hashes to") && !cli.err.contains("DecodingError"), "\(cli)")
         try original.write(to: r.folder.manifestJSON)
 
@@ -148,14 +148,14 @@ struct ErrorTests {
         #expect(status.contains("attempts: paid 6, free ($0: replays and zero-cost calls) 12, cache hits 0"), "\(status)")
         let replayed = try #require(Matrix.build(r.folder).cells.first { $0.model == "gpt3-6b-finetuning" })
         #expect(replayed.latencyMs == nil)
-        let audit = try Fixtures.cli(["audit", r.folder.url.path, "--model", "gpt3-6b-finetuning", "--item", replayed.item])
+        let audit = try await Fixtures.cli(["audit", r.folder.url.path, "--model", "gpt3-6b-finetuning", "--item", replayed.item])
         #expect(audit.out.contains("latency not recorded"), "\(audit.out.prefix(2000))")
 
         let sim = try await Sweep.run(manifest: Fixtures.write(Fixtures.simulatedManifest(name: "simonly", items: 3), to: dir, as: "s.yaml"),
                                       options: Fixtures.options(runsDir: runs))
-        let summary = try Fixtures.cli(["summary", sim.folder.url.path])
+        let summary = try await Fixtures.cli(["summary", sim.folder.url.path])
         #expect(summary.status == 0 && summary.out.contains("no all-wrong rate: every model of the run is simulated") && !summary.out.contains("[]"), "\(summary)")
-        let unknown = try Fixtures.cli(["summary", sim.folder.url.path, "--group", "nosuch"])
+        let unknown = try await Fixtures.cli(["summary", sim.folder.url.path, "--group", "nosuch"])
         #expect(unknown.status == 2 && unknown.err.contains("model 'nosuch' in run"), "\(unknown)")
     }
 }

@@ -70,7 +70,23 @@ enum Fixtures {
 
 extension Fixtures {
     /// Runs the real `teamllm` binary to completion: exit status, stdout and stderr.
-    static func cli(_ arguments: [String], in cwd: URL? = nil, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    static func cli(_ arguments: [String], in cwd: URL? = nil, environment: [String: String] = [:]) async throws -> (status: Int32, out: String, err: String) {
+        try await offPool { try cliBlocking(arguments, in: cwd, environment: environment) }
+    }
+
+    /// Runs blocking work (a child process, its pipes) on a Dispatch thread, never on the cooperative pool:
+    /// tests run side by side, and two blocked cooperative threads would stall every in-process server.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try work() }) } }
+    }
+
+    /// Waits for a child process to end without holding a cooperative thread.
+    static func exit(_ p: Process) async {
+        while p.isRunning { try? await Task.sleep(nanoseconds: 10_000_000) }
+        p.waitUntilExit()
+    }
+
+    private static func cliBlocking(_ arguments: [String], in cwd: URL?, environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = binary
         p.arguments = arguments
@@ -127,7 +143,11 @@ extension Fixtures {
     }
 
     /// Runs `python3` with these arguments: exit status and stdout and stderr together.
-    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func python(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offPool { try pythonBlocking(arguments) }
+    }
+
+    private static func pythonBlocking(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3"] + arguments

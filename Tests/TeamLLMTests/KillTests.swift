@@ -42,7 +42,7 @@ struct KillTests {
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
                 if kill(pid, SIGKILL) == 0 { killed.withLock { $0 = true } }
             }
-            p.waitUntilExit()
+            await Fixtures.exit(p)
             try await Task.sleep(nanoseconds: UInt64((delay + 0.01) * 1e9)) // let the timer fire before the next child
             if killed.withLock({ $0 }) && p.terminationReason == .uncaughtSignal { kills += 1 }
             outcomes.append("\(p.terminationReason == .exit ? "exit" : "signal") \(p.terminationStatus) after \(delay)s")
@@ -82,7 +82,7 @@ struct KillTests {
         let manifest = try Fixtures.write(text, to: dir)
         let runs = dir.appendingPathComponent("runs")
         let p = try launch(manifest, runs: runs, fault: "kill-after-store:5")
-        p.waitUntilExit()
+        await Fixtures.exit(p)
         try #require(p.terminationReason == .uncaughtSignal, "the fault did not kill the run")
         let index = runs.appendingPathComponent("cache/index.sqlite")
         let stored = try await DatabaseQueue(path: index.path).read {

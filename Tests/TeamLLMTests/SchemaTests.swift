@@ -23,7 +23,7 @@ struct SchemaTests {
         for folder in [first.folder, done.folder] {
             let matrixFile = dir.appendingPathComponent("\(folder.id).matrix.jsonl")
             try Matrix.build(folder).jsonl().write(to: matrixFile)
-            let (status, text) = try Fixtures.python([Fixtures.repo.appendingPathComponent("docs/schemas/check.py").path, folder.url.path,
+            let (status, text) = try await Fixtures.python([Fixtures.repo.appendingPathComponent("docs/schemas/check.py").path, folder.url.path,
                                                       "--matrix", matrixFile.path])
             #expect(status == 0, "check.py on \(folder.id): \(text)")
             #expect(text.contains("records valid"))
