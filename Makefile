@@ -4,7 +4,7 @@ DATA_DIR ?= $(if $(TEAMLLM_DATA_DIR),$(TEAMLLM_DATA_DIR),$(CURDIR)/../shared/dat
 DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev bubblewrap python3
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo demo-http bench clean
 
 # Installs whichever of the Debian packages the project needs are missing (needs root or sudo), and the
 # Python packages two tests use: jsonschema (the schema test) and rfc8785 (an independent canonical-JSON check).
@@ -41,6 +41,31 @@ demo: build
 	echo "== audit of one cell (model gpt3-175b-verification, item 0)"; \
 	$(TEAMLLM) audit $$run --model gpt3-175b-verification --item 0 $(DEMO_OPTS) && \
 	echo "== the matrix: $(TEAMLLM) matrix $$run --format csv $(DEMO_OPTS)"
+
+HTTP_MANIFEST := registry/manifests/demo-openrouter-imitation.yaml
+HTTP_PORT := 18089
+HTTP_FAULTS := 429=0.04,429u=0.01,500=0.02,502=0.02,503=0.01,error200=0.01,no_choices=0.01,keepalive=0.02
+HTTP_LATENCY := lognormal:150:1500
+
+# The demo sweep over real HTTP: starts the imitation on 127.0.0.1:$(HTTP_PORT) with faults and heavy-tailed
+# latency, runs the sweep with its live progress line, reconciles against the imitation's ledger, shows
+# status and verifies, then stops the imitation. Each time from scratch: the imitation's ledger and
+# generations live only as long as it runs.
+demo-http: build
+	@rm -rf runs/demo-openrouter-imitation-* runs/cache-http
+	@mkdir -p runs
+	@$(TEAMLLM) imitate --port $(HTTP_PORT) --seed 7 --faults "$(HTTP_FAULTS)" --latency "$(HTTP_LATENCY)" \
+	  --manifest $(HTTP_MANIFEST) --data-dir "$(DATA_DIR)" > runs/imitation.log 2>&1 & echo $$! > runs/imitation.pid
+	@for i in $$(seq 1 100); do grep -q listening runs/imitation.log 2>/dev/null && break; sleep 0.2; done; cat runs/imitation.log
+	@trap 'kill -INT $$(cat runs/imitation.pid) 2>/dev/null; rm -f runs/imitation.pid' EXIT; \
+	export OPENROUTER_API_KEY=sk-or-v1-imitation; \
+	echo "== run (faults: $(HTTP_FAULTS); latency: $(HTTP_LATENCY))"; \
+	$(TEAMLLM) run $(HTTP_MANIFEST) $(DEMO_OPTS) && \
+	run=$$($(TEAMLLM) plan $(HTTP_MANIFEST) $(DEMO_OPTS) | awk 'NR==1 {print $$2}') && \
+	echo "== reconcile $$run against the imitation's /generation and /key" && $(TEAMLLM) reconcile $$run $(DEMO_OPTS) && \
+	echo "== status" && $(TEAMLLM) status $$run $(DEMO_OPTS) && \
+	echo "== summary" && $(TEAMLLM) summary $$run $(DEMO_OPTS) && \
+	echo "== verify" && $(TEAMLLM) verify $$run $(DEMO_OPTS)
 
 bench: deps
 	swift build -c release

@@ -57,7 +57,23 @@ public actor Imitation {
         // Generous: a loaded machine (tests side by side on two cores) can take seconds to schedule the listener.
         try await server.waitUntilListening(timeout: 60)
         guard case let .ip4(_, port)? = await server.listeningAddress else { throw ImitationSpecError.badValue(entry: "listen", expected: "an IPv4 port") }
+        Self.disableNagle(port: port)
         return port
+    }
+
+    /// FlyingFox writes a response's head and body separately and does not set TCP_NODELAY, so on a kept-alive
+    /// connection the body waits for the client's delayed ACK: 40 ms on every request after the first
+    /// (measured with curl). Linux copies TCP_NODELAY from a listening socket to the sockets it accepts, so it
+    /// is set on the listener, found among this process's descriptors by the port it is bound to.
+    static func disableNagle(port: UInt16) {
+        for fd in Int32(0)..<Int32(4096) {
+            var addr = sockaddr_in()
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            guard named == 0, addr.sin_family == sa_family_t(AF_INET), UInt16(bigEndian: addr.sin_port) == port else { continue }
+            var on: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        }
     }
 
     /// Stops serving; requests in flight are cut.

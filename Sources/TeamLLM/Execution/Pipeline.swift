@@ -44,6 +44,13 @@ struct Pipeline {
                     }
                 }
                 state.startFlush(&group, context: context)
+                // While the finisher writes one group, the next is admitted (inline providers, above all).
+                if state.flushing, state.buffer.isEmpty, state.error == nil, !state.cancelled {
+                    do { try await state.admitAndLaunch(&group, pipeline: self) } catch {
+                        state.fail(error)
+                        group.cancelAll()
+                    }
+                }
                 gauges.update(inFlight: state.inFlight, queued: state.hasWorkToDispatch)
                 // Nothing runs, so nothing more can happen (the signal's waiter aside).
                 if state.inFlight == 0 && state.timers == 0 && !state.flushing && state.buffer.isEmpty { break }
@@ -171,7 +178,9 @@ private struct LoopState {
 
     /// Admits what fits and launches every ready call a slot allows.
     mutating func admitAndLaunch(_ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) async throws {
-        while !draining, !stoppedAfter, !waitingForBudget {
+        // At most a group's worth of completions wait for the finisher: records follow calls closely, and
+        // memory does not grow with the sweep.
+        while !draining, !stoppedAfter, !waitingForBudget, buffer.count < Pipeline.inlineGroup {
             let picked = pick(limit: pipeline.stopAfter.map { $0 - admittedCount })
             guard !picked.isEmpty else { break }
             admittedCount += picked.count
@@ -196,9 +205,11 @@ private struct LoopState {
             if out.count >= cap { return out }
         }
         if !out.isEmpty { return out }
-        // A window's worth ahead of the calls in flight, globally and per model.
-        var room = 2 * concurrency - inFlight - readyCount
-        guard room >= max(1, concurrency / 4) || (inFlight == 0 && readyCount == 0) else { return [] }
+        // A window's worth ahead of the calls in flight (at least 64 cells, so admission's fixed costs are shared
+        // even at low concurrency), globally and per model (at least 32).
+        let ahead = max(2 * concurrency, 64)
+        var room = ahead - inFlight - readyCount
+        guard room >= max(1, ahead / 4) || (inFlight == 0 && readyCount == 0) else { return [] }
         var progressed = true
         while room > 0, out.count < cap, progressed {
             progressed = false
@@ -207,7 +218,7 @@ private struct LoopState {
                 guard !inline.contains(model), var q = queues[model], let cell = q.first else { continue }
                 let window = windows[model]!.limit
                 let busy = (inFlightByModel[model] ?? 0) + (ready[model]?.count ?? 0) + out.count { $0.id.model == model }
-                guard busy < 2 * window else { continue }
+                guard busy < max(2 * window, 32) else { continue }
                 q.removeFirst()
                 queues[model] = q
                 out.append(cell)

@@ -54,12 +54,13 @@ public struct SweepReport: Sendable {
 public enum Sweep {
     /// Runs every cell of the manifest not yet COMPLETED in its run folder.
     public static func run(manifest url: URL, options: RunOptions) async throws -> SweepReport {
-        let registry = try Registry.load(from: options.registryDir)
+        let listed = try Registry.load(from: options.registryDir)
         let manifestText: String
         do { manifestText = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ConfigError(file: url.path, line: 0, column: 0, path: "", message: "cannot read the manifest (\(error.localizedDescription))")
         }
-        let manifest = try Manifest.parse(manifestText, file: url.path, registry: registry)
+        let manifest = try Manifest.parse(manifestText, file: url.path, registry: listed)
+        let registry = try listed.priced(for: manifest)
         // The recording and the datasets are the bulk of start-up and independent: read them side by side.
         async let loading = ProviderSet.load(manifest: manifest, registry: registry, dataDir: options.dataDir)
         let plan = try YAMLValue.locating(in: manifestText, file: url.path) { try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir) }

@@ -220,3 +220,20 @@ final class RunLock {
         close(fd)
     }
 }
+
+extension RunFolder {
+    /// Appends a session record to a run no process is writing (a reconciliation), under the run's lock, and
+    /// makes it durable; a run with a torn sessions line must be resumed first.
+    public func appendSession(_ record: SessionRecord) throws {
+        let lock = try RunLock(self)
+        defer { withExtendedLifetime(lock) {} }
+        let url = stream(SessionRecord.self)
+        let tail = try StreamReader.records(url, SessionRecord.self) { _ in }
+        guard tail.torn == nil else {
+            throw RunError.corrupt("\(url.lastPathComponent) ends in an incomplete line; resume the run (teamllm run) before appending to it")
+        }
+        let sessions = try RecordStream(url: url, tail: tail)
+        _ = try sessions.append(record)
+        try sessions.sync()
+    }
+}

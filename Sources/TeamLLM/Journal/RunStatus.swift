@@ -15,6 +15,17 @@ public struct RunStatus: Sendable {
     public let ungradable: Int
     /// What was read: every record, or a live run's anchored prefix.
     public let extent: String
+    /// Per model: what HTTP calls said about themselves (truncations, mismatches, failures by kind).
+    public var models: [String: ModelCounts] = [:]
+
+    /// What one model's attempts said about themselves.
+    public struct ModelCounts: Sendable, Equatable {
+        /// Answers cut at max_tokens (`finish_reason: length`).
+        public var truncated = 0
+        /// Calls served by another model or provider than the one asked for.
+        public var mismatched = 0
+        public var failures: [FailureKind: Int] = [:]
+    }
 
     /// Reads a run's status (a consistent view: see `RunFolder.reading`).
     public static func read(_ folder: RunFolder) throws -> RunStatus {
@@ -26,14 +37,20 @@ public struct RunStatus: Sendable {
         for p in planned { byPhase[state.phase(p.cell), default: 0] += 1 }
         var byStatus: [AttemptStatus: Int] = [:]
         var free = 0
+        var models: [String: ModelCounts] = [:]
         for a in state.attempts.values.joined() {
             byStatus[a.status, default: 0] += 1
             if a.status == .ok && a.costUSD == .zero { free += 1 }
+            if a.call?.finishReason == "length" { models[a.model, default: ModelCounts()].truncated += 1 }
+            if a.call?.mismatch != nil { models[a.model, default: ModelCounts()].mismatched += 1 }
+            if let k = a.failure?.kind { models[a.model, default: ModelCounts()].failures[k, default: 0] += 1 }
         }
-        return RunStatus(run: folder.id, sweep: state.sweep, cells: planned.count, byPhase: byPhase, attemptsByStatus: byStatus,
+        var status = RunStatus(run: folder.id, sweep: state.sweep, cells: planned.count, byPhase: byPhase, attemptsByStatus: byStatus,
                          freeCalls: free, spend: state.spend, budget: budget,
                          ungradable: state.grades.values.joined().filter { $0.verdict == .ungradable }.count,
                          extent: extent.live ? extent.summary : "")
+        status.models = models
+        return status
     }
 
     public func render() -> String {
@@ -44,6 +61,15 @@ public struct RunStatus: Sendable {
         s += "attempts: paid \(called - freeCalls), free ($0: replays and zero-cost calls) \(freeCalls), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable grades \(ungradable)\n"
         s += "spend $\(spend)" + (budget.map { " of budget $\($0) (the last session's cap)" } ?? "") + "\n"
         s += "left: \(cells - (byPhase[.completed] ?? 0)) cells\n"
+        for (model, c) in models.sorted(by: { $0.key < $1.key }) {
+            var parts: [String] = []
+            if c.truncated > 0 { parts.append("truncated at max_tokens \(c.truncated)") }
+            if c.mismatched > 0 { parts.append("SERVED BY ANOTHER MODEL OR PROVIDER \(c.mismatched) (teamllm audit shows which)") }
+            if !c.failures.isEmpty {
+                parts.append("failed attempts: " + c.failures.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+            }
+            if !parts.isEmpty { s += "model \(model): " + parts.joined(separator: "; ") + "\n" }
+        }
         return s
     }
 }

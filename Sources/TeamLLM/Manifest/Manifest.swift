@@ -13,12 +13,14 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var providers: ProviderSettings
     /// Cache folder; a relative path is taken from the runs directory.
     public var cache: String
+    /// The price snapshot (`registry/prices/NAME.json`) the sweep is priced with; absent: `models.yaml` prices.
+    public var prices: String? = nil
     /// How the sweep runs, not what it measures: written in the manifest, but not part of its hash or of
     /// `manifest.json`, so a resume may change them; each launch and resume records the ones in force.
     public var operations = OperationalSettings(concurrency: 8, budgetUSD: .zero)
 
     enum CodingKeys: String, CodingKey {
-        case name, preregistration, benchmarks, models, sampling, seed, providers, cache
+        case name, preregistration, benchmarks, models, sampling, seed, providers, cache, prices
     }
 
     /// sha256 of the canonical JSON form (operational settings left out): the manifest hash.

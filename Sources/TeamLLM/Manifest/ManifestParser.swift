@@ -12,7 +12,7 @@ extension Manifest {
     }
 
     static let fields = ["name", "preregistration", "benchmarks", "models", "sampling", "seed", "providers",
-                         "concurrency", "budget_usd", "cache", "retries", "retry_base_ms", "model_concurrency", "grace_s", "timeouts", "http"]
+                         "concurrency", "budget_usd", "cache", "retries", "retry_base_ms", "model_concurrency", "grace_s", "timeouts", "http", "prices"]
 
     /// Seeds are hashed as JSON numbers; RFC 8785 (I-JSON) numbers are exact only up to 2^53 − 1.
     static let maxSeed = 9_007_199_254_740_991
@@ -148,10 +148,16 @@ extension Manifest {
             operations.http = HTTPSettings(keyFile: try h.optional("key_file")?.string(), referer: try h.optional("referer")?.string(),
                                            title: try h.optional("title")?.string())
         }
+        var prices: String?
+        if let v = m.optional("prices") {
+            let name = try v.string()
+            do { _ = try PriceSnapshot.load(name, registry: registry.root) } catch { throw v.error("\(error)") }
+            prices = name
+        }
         return Manifest(name: name, preregistration: try m.required("preregistration").string(), benchmarks: benchmarks,
                         models: models, sampling: sampling, seed: try m.required("seed").int(in: 0...maxSeed),
                         providers: ProviderSettings(simulated: simulated), cache: try m.optional("cache")?.string() ?? "cache",
-                        operations: operations)
+                        prices: prices, operations: operations)
     }
 
     private static func parseRouting(_ v: YAMLValue) throws -> ProviderRouting {

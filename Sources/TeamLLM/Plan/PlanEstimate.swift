@@ -23,12 +23,13 @@ public struct PlanEstimate: Sendable {
 
     /// Plans a manifest and prices it from the registry.
     public static func make(manifest url: URL, options: RunOptions) throws -> PlanEstimate {
-        let registry = try Registry.load(from: options.registryDir)
+        let listed = try Registry.load(from: options.registryDir)
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ConfigError(file: url.path, line: 0, column: 0, path: "", message: "cannot read the manifest (\(SystemError.words(error)))")
         }
-        let manifest = try Manifest.parse(text, file: url.path, registry: registry)
+        let manifest = try Manifest.parse(text, file: url.path, registry: listed)
+        let registry = try listed.priced(for: manifest)
         let plan = try YAMLValue.locating(in: text, file: url.path) { try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir) }
         let providers = try ProviderSet.load(manifest: plan.manifest, registry: registry, dataDir: options.dataDir).providers(plan: plan, registry: registry)
         let cacheURL = options.cacheURL(manifest)

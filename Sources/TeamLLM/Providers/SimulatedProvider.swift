@@ -9,6 +9,8 @@ import Foundation
 public struct SimulatedProvider: Provider {
     public let kind = ProviderKind.simulated
     public let callsArePaid = true
+    /// With no simulated latency, a call is a computation: it is made during admission, like a replay.
+    public var answersInline: Bool { settings.sleepScale == 0 }
     let settings: SimulatedSettings
     /// The items it may be asked, with their gold answers: a simulation must know what is right.
     let prompts: PromptIndex

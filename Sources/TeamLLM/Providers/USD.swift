@@ -51,6 +51,9 @@ public struct USD: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     /// This amount plus `other / divisor`, exactly (a per-million price as a per-token one).
     public func adding(_ other: USD, dividedBy divisor: Int) -> USD { USD(value + other.value / Decimal(divisor)) }
 
+    /// This amount plus `other × factor`, exactly (a per-token price as a per-million one).
+    public func adding(_ other: USD, times factor: Int) -> USD { USD(value + other.value * Decimal(factor)) }
+
     public static func + (a: USD, b: USD) -> USD { USD(a.value + b.value) }
     public static func < (a: USD, b: USD) -> Bool { a.value < b.value }
 

@@ -170,6 +170,8 @@ public enum SessionKind: String, Codable, Sendable {
     case tornLine = "torn_line"
     /// A group commit: every other stream's length and head seal, durable from here on.
     case anchor
+    /// `teamllm reconcile`: what the API billed, against the records.
+    case reconcile
 }
 
 /// A launch or resume of the run, anything it found and repaired, and its group commits (`sessions.jsonl`).
@@ -189,6 +191,8 @@ public struct SessionRecord: StreamRecord, Equatable {
     public let anchor: [StreamHead]?
     /// For `launch` and `resume`: the operational settings in force (concurrency, budget cap).
     public let settings: OperationalSettings?
+    /// For `reconcile`: what the API said.
+    public var reconcile: Reconciliation? = nil
 
     /// A launch or resume.
     static func start(_ kind: SessionKind, environment: RunEnvironment, cache: URL, settings: OperationalSettings) -> SessionRecord {
@@ -199,6 +203,13 @@ public struct SessionRecord: StreamRecord, Equatable {
     /// A torn line found and kept.
     static func torn(_ note: TornLineNote) -> SessionRecord {
         SessionRecord(kind: .tornLine, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: note, anchor: nil, settings: nil)
+    }
+
+    /// A reconciliation's result.
+    public static func reconciled(_ r: Reconciliation) -> SessionRecord {
+        var s = SessionRecord(kind: .reconcile, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: nil, anchor: nil, settings: nil)
+        s.reconcile = r
+        return s
     }
 
     /// A group commit's anchor.

@@ -128,7 +128,7 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
 
 /// Everything under `registry/`: models, benchmarks, recordings and templates.
 public struct Registry: Sendable {
-    public let models: [String: ModelEntry]
+    public internal(set) var models: [String: ModelEntry]
     public let benchmarks: [String: BenchmarkEntry]
     public let recordings: [String: RecordingEntry]
     public let templates: [String: PromptTemplate]
