@@ -16,14 +16,17 @@ public struct OpenRouterProvider: Provider {
     /// OpenRouter's API, where a model names no `base_url`.
     public static let defaultBaseURL = "https://openrouter.ai/api/v1"
     private let key: APIKey
+    /// Why there is no usable key, if there is none: raised before any cell starts (plans need no key).
+    private let keyProblem: AttemptFailure?
     private let transport: HTTPTransport
     private let http: HTTPSettings
     /// Registry model id → the manifest's selection; slug → registry entry (for fallback prices).
     private let selections: [String: ModelSelection]
     private let models: [String: ModelEntry]
 
-    public init(key: APIKey, manifest: Manifest, models: [ModelEntry], settings: OperationalSettings) {
+    public init(key: APIKey, manifest: Manifest, models: [ModelEntry], settings: OperationalSettings, keyProblem: AttemptFailure? = nil) {
         self.key = key
+        self.keyProblem = keyProblem
         http = settings.http
         transport = HTTPTransport(timeouts: settings.timeouts, maxConnections: settings.concurrency)
         selections = Dictionary(manifest.models.filter { $0.provider == .openrouter }.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a })
@@ -32,9 +35,13 @@ public struct OpenRouterProvider: Provider {
 
     /// Builds the provider for a sweep (the command line hands this to `RunOptions.providerFactories`).
     @Sendable public static func make(_ context: ProviderContext) throws -> any Provider {
-        let key: APIKey
-        do { key = try APIKey.load(settings: context.settings.http) } catch { throw RunError.providerStopped(error) }
-        return OpenRouterProvider(key: key, manifest: context.plan.manifest, models: context.plan.models, settings: context.settings)
+        do {
+            return OpenRouterProvider(key: try APIKey.load(settings: context.settings.http), manifest: context.plan.manifest,
+                                      models: context.plan.models, settings: context.settings)
+        } catch {
+            return OpenRouterProvider(key: APIKey(value: ""), manifest: context.plan.manifest, models: context.plan.models,
+                                      settings: context.settings, keyProblem: error)
+        }
     }
 
     public func baseURL(for model: ModelEntry) -> String { selections[model.id]?.baseURL ?? Self.defaultBaseURL }
@@ -43,6 +50,7 @@ public struct OpenRouterProvider: Provider {
     /// or a key with nothing left to spend, stops the sweep with nothing started. A server with no `/key`
     /// (404: not OpenRouter) passes.
     public func preflight() async throws(AttemptFailure) {
+        if let keyProblem { throw keyProblem }
         for base in Set(selections.values.map { $0.baseURL ?? Self.defaultBaseURL }).sorted() {
             let exchange: HTTPExchange
             do { exchange = try await transport.send(get(base + "/key")) } catch {
@@ -65,6 +73,7 @@ public struct OpenRouterProvider: Provider {
     }
 
     public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
+        if let keyProblem { throw keyProblem }
         let urlRequest: URLRequest
         do { urlRequest = try post(request) } catch { throw AttemptFailure(kind: .internalError, message: "cannot encode the request: \(error)") }
         let exchange: HTTPExchange

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TeamLLM
+import TeamLLMOpenRouter
 
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a manifest's cells, calls and cost estimate without calling anything.")
@@ -8,7 +9,11 @@ struct Plan: AsyncParsableCommand {
     @OptionGroup var paths: Paths
 
     func run() async throws {
-        do { print(try PlanEstimate.make(manifest: URL(fileURLWithPath: manifest), options: paths.options()).render(), terminator: "") }
+        do {
+            var options = try paths.options()
+            options.providerFactories[.openrouter] = OpenRouterProvider.make
+            print(try PlanEstimate.make(manifest: URL(fileURLWithPath: manifest), options: options).render(), terminator: "")
+        }
         catch let e as ValidationError { throw e } catch { throw fail(error) }
     }
 }

@@ -130,11 +130,7 @@ public enum Sweep {
                 sweep = .executing(e)
             }
 
-            var injected = options.providers
-            for (kind, make) in options.providerFactories where injected[kind] == nil && plan.manifest.models.contains(where: { $0.provider == kind }) {
-                injected[kind] = try make(ProviderContext(plan: plan, registry: registry, settings: settings))
-            }
-            let byKind = try providers.providers(plan: plan, registry: registry, injected: injected)
+            let byKind = try providers.providers(plan: plan, registry: registry, settings: settings, options: options)
             // A provider that can check its account (a key, credits) does so before any cell starts.
             for kind in Set(plan.manifest.models.map(\.provider)).sorted(by: { $0.rawValue < $1.rawValue }) {
                 if let p = byKind[kind] {

@@ -31,7 +31,8 @@ public struct PlanEstimate: Sendable {
         let manifest = try Manifest.parse(text, file: url.path, registry: listed)
         let registry = try listed.priced(for: manifest)
         let plan = try YAMLValue.locating(in: text, file: url.path) { try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir) }
-        let providers = try ProviderSet.load(manifest: plan.manifest, registry: registry, dataDir: options.dataDir).providers(plan: plan, registry: registry)
+        let providers = try ProviderSet.load(manifest: plan.manifest, registry: registry, dataDir: options.dataDir)
+            .providers(plan: plan, registry: registry, settings: manifest.operations, options: options)
         let cacheURL = options.cacheURL(manifest)
         let cache = FileManager.default.fileExists(atPath: cacheURL.path) ? try ResponseCache(root: cacheURL) : nil
         let builder = RequestBuilder(plan: plan, registry: registry, providers: providers)

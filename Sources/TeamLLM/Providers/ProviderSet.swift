@@ -23,6 +23,16 @@ struct ProviderSet: Sendable {
         return out
     }
 
+    /// The providers of a plan with what the options bring: injected test doubles, and the providers the
+    /// substrate does not build itself (OpenRouter), built from their factories with this session's settings.
+    func providers(plan: SweepPlan, registry: Registry, settings: OperationalSettings, options: RunOptions) throws -> [ProviderKind: any Provider] {
+        var injected = options.providers
+        for (kind, make) in options.providerFactories where injected[kind] == nil && plan.manifest.models.contains(where: { $0.provider == kind }) {
+            injected[kind] = try make(ProviderContext(plan: plan, registry: registry, settings: settings))
+        }
+        return try providers(plan: plan, registry: registry, injected: injected)
+    }
+
     /// The provider of each kind the plan uses, answering its prompts; one in `injected` takes the place
     /// of the built one (a test double, run through the real executor).
     func providers(plan: SweepPlan, registry: Registry, injected: [ProviderKind: any Provider] = [:]) throws -> [ProviderKind: any Provider] {
