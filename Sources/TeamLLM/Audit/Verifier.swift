@@ -113,10 +113,14 @@ public enum Verifier {
                 if batch.count >= 2000 { try checkBatch() }
             }
             try checkBatch()
+            var launched = false
             try read(SessionRecord.self) { s in
+                if s.payload.kind == .launch || s.payload.kind == .resume { launched = true }
                 guard let torn = s.payload.torn else { return }
                 checkFile(folder.quarantine.appendingPathComponent(torn.quarantine), torn.sha256, "torn-line hash (sessions.jsonl:\(s.seq))")
             }
+            // Every session that wrote records left a launch or resume record: a stream emptied has lost its anchors too.
+            if !launched { problems.append("sessions.jsonl holds no launch or resume record: it was emptied or cut before its first whole line") }
             try read(GradeRecord.self) { g in
                 let r = g.payload
                 let place = "grades.jsonl:\(g.seq) (\(r.cell))"
