@@ -35,23 +35,8 @@ enum Bodies {
     }
 
     /// `gen-<unix>-<20 alphanumerics>`.
-    static func generationID(unix: Int, rng: inout ImitationRandom) -> String {
+    static func generationID(unix: Int, rng: inout SplitMix64) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         return "gen-\(unix)-" + String((0..<20).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
     }
-}
-
-/// SplitMix64 over a seed and a request number: the imitation's draws are reproducible per request.
-struct ImitationRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64, stream: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ stream &* 0xD1B5_4A32_D192_ED03 &+ 1 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -33,7 +33,7 @@ extension Imitation {
         }
         chatRequests += 1
         let n = chatRequests
-        var rng = ImitationRandom(seed: config.seed, stream: UInt64(n))
+        var rng = SplitMix64(text: "teamllm/imitation/v1|\(config.seed)|\(n)")
         let fault = config.faults.fault(request: n, draw: rng.unit())
 
         // Routing: only / ignore / order / allow_fallbacks / require_parameters.

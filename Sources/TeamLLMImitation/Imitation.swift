@@ -34,12 +34,12 @@ public actor Imitation {
     var log: [LoggedRequest] = []
     var models: [String: ImitatedModel]
     var billed: [BilledCall] = []
-    var fresh = ImitationRandom(seed: 0xFEED, stream: 0)
+    var fresh = SplitMix64(text: "teamllm/imitation/fresh")
 
     public init(config: ImitationConfig) {
         self.config = config
         models = Dictionary(config.models.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        fresh = ImitationRandom(seed: config.seed, stream: .max)
+        fresh = SplitMix64(text: "teamllm/imitation/fresh/v1|\(config.seed)")
     }
 
     /// Starts serving on 127.0.0.1 and returns the port bound.

@@ -115,14 +115,15 @@ public struct SimulatedProvider: Provider {
     }
 }
 
-/// SplitMix64: a small, fast, well-known generator; seeded from a string's sha256.
-struct SplitMix64 {
+/// SplitMix64: a small, fast, well-known generator; seeded from a string's sha256. The simulated pool and
+/// the imitation draw from it.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(text: String) {
+    public init(text: String) {
         let b = Digest.sha256Bytes(text)
         state = b.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -130,5 +131,5 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
