@@ -100,11 +100,11 @@ extension Imitation {
 
         var finish = "stop"
         let cap = fault == .length ? Swift.max(1, maxTokens / 4) : maxTokens
-        if answer.completionTokens > cap {
+        if answer.completionTokens > cap || fault == .length {
             // Cut to the limit: the same share of the text as of the tokens.
             let keep = answer.text.count * cap / Swift.max(answer.completionTokens, 1)
             answer.text = String(answer.text.prefix(keep))
-            answer.completionTokens = cap
+            answer.completionTokens = Swift.min(cap, answer.completionTokens)
             finish = "length"
         }
         let cost = Decimal(answer.promptTokens) * prompt + Decimal(answer.completionTokens) * completion

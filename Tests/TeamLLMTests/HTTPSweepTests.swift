@@ -319,3 +319,55 @@ struct ReconcileTests {
         #expect(throws: (any Error).self) { try Manifest.parse(Fixtures.simulatedManifest(name: "priced", items: 2) + "\nprices: 1999-01-01\n", file: "m", registry: loaded) }
     }
 }
+
+/// `truncation: {reask_max_tokens: …}`: a cut answer is kept, and its cell asked again at each larger limit.
+@Suite("truncation as data")
+struct TruncationTests {
+    @Test("a truncated answer is recorded, re-asked at each larger limit as an attempt of its own, and the matrix names the limit behind the graded answer")
+    func reask() async throws {
+        let bench = try await HTTPBench.start("reask", faults: "length@1,length@2,length@3,length@5", items: 2)
+        defer { Task { await bench.imitation.stop() } }
+        let manifest = try bench.manifest(items: 2, concurrency: 1, extra: "truncation: {reask_max_tokens: [512, 1024]}")
+        let r = try await bench.run(manifest)
+        #expect(r.sweepPhase == .completed && r.completed == 4)
+        let records = try RunRecords.read(r.folder)
+        let attempts = records.attempts.map(\.payload)
+        let byCell = Dictionary(grouping: attempts, by: \.cell)
+        // The first cell: cut at 256, at 512 and at 1024; the last limit's answer is graded as it is.
+        let thrice = try #require(byCell.values.first { $0.count == 3 })
+        #expect(thrice.map(\.maxTokens) == [nil, 512, 1024])
+        #expect(thrice.map(\.reaskAt) == [512, 1024, nil])
+        #expect(Set(thrice.map(\.request)).count == 3, "each limit is a request, and a cache key, of its own")
+        #expect(thrice.allSatisfy { $0.call?.finishReason == "length" && $0.status == .ok })
+        let graded = Set(records.grades.map(\.payload.attempt))
+        #expect(graded.contains(thrice[2].attempt) && !graded.contains(thrice[0].attempt) && !graded.contains(thrice[1].attempt))
+        // Another cell, cut once at 256, answered in full at 512.
+        let twice = try #require(byCell.values.first { $0.count == 2 })
+        #expect(twice.map(\.maxTokens) == [nil, 512] && twice[1].call?.finishReason == "stop")
+        let matrix = try Matrix.build(r.folder).cells
+        #expect(matrix.first { $0.attempt == thrice[2].attempt }?.maxTokens == 1024)
+        #expect(matrix.first { $0.attempt == twice[1].attempt }?.maxTokens == 512)
+        #expect(matrix.filter { $0.maxTokens == 256 }.count == 2)
+        let status = try RunStatus.read(r.folder)
+        #expect(status.models.values.map(\.truncated).reduce(0, +) == 4)
+        #expect(r.spend.value == (await bench.imitation.usage(key: HTTPBench.key)))
+        #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: bench.runs.appendingPathComponent("cache"))).problems == [])
+    }
+
+    @Test("re-ask limits must rise above max_tokens, each above the one before; the error names the field")
+    func badLimits() throws {
+        let registry = try Fixtures.registry()
+        for bad in ["[256, 512]", "[1024, 512]", "[]", "[600, 600]"] {
+            let text = Fixtures.simulatedManifest(name: "t", items: 1) + "\ntruncation: {reask_max_tokens: \(bad)}\n"
+            #expect(throws: ConfigError.self) { try Manifest.parse(text, file: "m.yaml", registry: registry) }
+            do { _ = try Manifest.parse(text, file: "m.yaml", registry: registry) } catch {
+                #expect("\(error)".contains("reask_max_tokens") && "\(error)".contains("m.yaml:"), "\(error)")
+            }
+        }
+        let ok = try Manifest.parse(Fixtures.simulatedManifest(name: "t", items: 1) + "\ntruncation: {reask_max_tokens: [512, 1024]}\n", file: "m", registry: registry)
+        #expect(ok.sampling.reaskMaxTokens == [512, 1024] && ok.sampling.reask(after: 256) == 512 && ok.sampling.reask(after: 1024) == nil)
+        // Part of the hash: a different limit is a different pre-registration.
+        let plain = try Manifest.parse(Fixtures.simulatedManifest(name: "t", items: 1), file: "m", registry: registry)
+        #expect(try ok.hash() != plain.hash())
+    }
+}

@@ -23,8 +23,11 @@ struct CellContext: Sendable {
         guard plan.provider(of: cell) != .replay else { return .zero }
         let estimate = (try? TokenEstimate.prompt(requests.request(for: cell).0.messages)) ?? plan.item(of: cell).question.utf8.count
         let promptTokens = estimate + 64
-        return USD.cost(tokens: promptTokens, perMillion: model.inputPerMTok)
-            + USD.cost(tokens: plan.manifest.sampling.maxTokens, perMillion: model.outputPerMTok)
+        // With re-asks of truncated answers, the worst case asks at every limit in turn.
+        let sampling = plan.manifest.sampling
+        let asks = 1 + (sampling.reaskMaxTokens?.count ?? 0)
+        return USD.cost(tokens: promptTokens * asks, perMillion: model.inputPerMTok)
+            + USD.cost(tokens: sampling.maxTokens + (sampling.reaskMaxTokens ?? []).reduce(0, +), perMillion: model.outputPerMTok)
     }
 
     /// The cells among these whose exact request the cache already holds (they cost nothing to run).
@@ -83,10 +86,8 @@ struct CellContext: Sendable {
         guard !needing.isEmpty else { return out }
         let requests = self.requests
         let prepared = try await needing.concurrentMap { a in
-            let (request, prompt, template) = try requests.request(for: a.cell)
-            let bytes = try request.canonical()
-            return Prepared(cell: a.cell, request: request, bytes: bytes, key: Digest.sha256(bytes), prompt: prompt, template: template)
-                .numbered(a.snapshot.attempts + 1)
+            // A truncated answer on record to be asked again: the next attempt sends the larger limit.
+            try Self.prepare(requests, a.cell, n: a.snapshot.attempts + 1, maxTokens: a.snapshot.last?.reaskAt)
         }
         let hits = try cache.entries(prepared.map(\.key))
         var misses: [Int] = []
@@ -117,6 +118,31 @@ struct CellContext: Sendable {
                  claimed: claims[prepared[i].key] != nil ? prepared[i].key : nil)
         }
         return out
+    }
+
+    static func prepare(_ requests: RequestBuilder, _ cell: PlannedCell, n: Int, maxTokens: Int?) throws -> Prepared {
+        let (request, prompt, template) = try requests.request(for: cell, maxTokens: maxTokens)
+        let bytes = try request.canonical()
+        var p = Prepared(cell: cell, request: request, bytes: bytes, key: Digest.sha256(bytes), prompt: prompt, template: template).numbered(n)
+        p.maxTokens = maxTokens
+        return p
+    }
+
+    /// What follows a truncated answer: the call at the larger limit, or its answer if the cache holds it.
+    enum Reask {
+        case call(Call)
+        case ready(Completion)
+    }
+
+    /// The cell of `call` asked again at `limit`, as its next attempt (its own request and cache key).
+    func reask(_ call: Call, at limit: Int) throws -> Reask {
+        let p = try Self.prepare(requests, call.admitted.cell, n: call.prepared.n + 1, maxTokens: limit)
+        if let hit = try cache.entries([p.key])[p.key] { return .ready(Completion(admitted: call.admitted, made: fromCache(p, hit, call.admitted.snapshot))) }
+        var next = call
+        next.prepared = p
+        next.claimed = nil
+        next.failures = 0
+        return .call(next)
     }
 
     /// An attempt served by the cache: a hit, or (for a cell already EXECUTING before this process) this very
@@ -301,7 +327,7 @@ struct Call: Sendable {
     var prepared: Prepared
     let provider: any Provider
     /// The cache claim this process holds on the request, released once its cell is recorded.
-    let claimed: String?
+    var claimed: String?
     /// Retryable failures of this request in this session.
     var failures = 0
     var model: String { admitted.cell.id.model }
@@ -348,6 +374,14 @@ struct Completion: Sendable {
         }
     }
 
+    /// A truncated answer recorded at once, with the larger limit its cell is asked again at.
+    static func reasked(_ call: Call, _ outcome: CallOutcome, at limit: Int) -> Completion {
+        var c = Completion(call, outcome)
+        c.admitted = nil
+        c.made?.record.reaskAt = limit
+        return c
+    }
+
     /// A retryable failure, recorded at once; the cell's next try follows.
     static func retried(_ call: Call, _ f: AttemptFailure) -> Completion {
         let p = call.prepared
@@ -358,7 +392,7 @@ struct Completion: Sendable {
 
 /// A new attempt and the answer text it brought back.
 struct Made: Sendable {
-    let record: AttemptRecord
+    var record: AttemptRecord
     let answer: String?
 }
 
@@ -372,6 +406,8 @@ struct Prepared: Sendable {
     let template: String
     /// The attempt's number within its cell.
     var n = 1
+    /// A re-ask's limit (nil: the manifest's `max_tokens`).
+    var maxTokens: Int? = nil
     var attemptID: String { "\(cell.id)#\(n)" }
 
     /// The same request as attempt number `n`.
@@ -388,7 +424,8 @@ struct Prepared: Sendable {
             seed: cell.seed, model: cell.id.model, provider: request.provider, baseURL: request.baseURL,
             modelUsed: metering?.modelUsed, providerUsed: metering?.providerUsed, tokens: metering?.tokens, costUSD: cost,
             costSource: costSource, latencyMs: status == .cacheHit ? nil : metering?.latencyMs, response: response,
-            cacheOrigin: origin, recovered: recovered, failure: failure, call: status == .cacheHit ? nil : metering?.call, at: metering?.at ?? Clock.now())
+            cacheOrigin: origin, recovered: recovered, failure: failure, call: status == .cacheHit ? nil : metering?.call, maxTokens: maxTokens,
+            at: metering?.at ?? Clock.now())
     }
 }
 

@@ -358,8 +358,20 @@ private struct LoopState {
             // really rejected, they fail at once anyway).
             if f.kind.disposition == .endsRun || f.kind.disposition == .stopsDispatch { draining = true }
             buffer.append(Completion(call, outcome))
-        case .response:
+        case let .response(r, _, stored):
             windows[call.model]?.answered()
+            // Truncation as data: the cut answer is recorded; with `truncation` set, the cell is asked again at
+            // the next larger limit, an attempt of its own (a kill in between re-asks on resume).
+            if stored != nil, r.call?.finishReason == "length", let limit = context.plan.manifest.sampling.reask(after: call.prepared.request.maxTokens) {
+                buffer.append(.reasked(call, outcome, at: limit))
+                do {
+                    switch try context.reask(call, at: limit) {
+                    case let .call(next): enqueue(next, front: true)
+                    case let .ready(done): buffer.append(done)
+                    }
+                } catch { fail(error) }
+                return
+            }
             buffer.append(Completion(call, outcome))
         }
     }

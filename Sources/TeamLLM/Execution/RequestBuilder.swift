@@ -19,7 +19,8 @@ struct RequestBuilder: Sendable {
     }
 
     /// The request a cell sends, with its prompt and template hashes.
-    func request(for cell: PlannedCell) throws -> (ProviderRequest, prompt: String, template: String) {
+    /// `maxTokens`: a re-ask's larger limit, instead of the manifest's.
+    func request(for cell: PlannedCell, maxTokens: Int? = nil) throws -> (ProviderRequest, prompt: String, template: String) {
         let bench = plan.benchmark(of: cell), item = plan.item(of: cell), model = plan.model(of: cell)
         let template = try Self.template(of: bench, registry)
         let messages = try Self.messages(item: item, benchmark: bench, registry: registry)
@@ -27,7 +28,7 @@ struct RequestBuilder: Sendable {
         guard let provider = providers[kind] else { throw RunError.corrupt("no provider for \(kind.rawValue)") }
         let sampling = plan.manifest.sampling
         var request = ProviderRequest(provider: kind, baseURL: provider.baseURL(for: model), model: model.slug, messages: messages,
-                                      temperature: sampling.temperature, maxTokens: sampling.maxTokens, seed: cell.seed, sample: cell.id.sample,
+                                      temperature: sampling.temperature, maxTokens: maxTokens ?? sampling.maxTokens, seed: cell.seed, sample: cell.id.sample,
                                       topP: sampling.topP, stop: sampling.stop)
         if kind == .openrouter { request.routing = plan.manifest.models.first { $0.ref == model.id }?.routing }
         return (request, try CanonicalJSON.hash(messages), template.hash)

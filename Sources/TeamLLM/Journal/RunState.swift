@@ -158,6 +158,8 @@ struct LiveState: Sendable {
         let status: AttemptStatus
         let request: String
         var failureKind: FailureKind? = nil
+        /// A truncated answer the cell asks again at this limit.
+        var reaskAt: Int? = nil
         /// A failure that stopped the sweep (a rejected key, an empty account): the cell stays EXECUTING and
         /// the next session makes a new attempt.
         var interrupted: Bool { failureKind.map { $0.disposition == .stopsDispatch || $0.disposition == .endsRun } ?? false }
@@ -169,7 +171,8 @@ struct LiveState: Sendable {
     var spend: USD = .zero
 
     mutating func add(_ a: AttemptRecord) {
-        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind))
+        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind,
+                                                                reaskAt: a.reaskAt))
         if a.status == .ok { spend = spend + a.costUSD }
     }
 
@@ -181,6 +184,8 @@ struct LiveState: Sendable {
     static func needsAttempt(phase: Phase, last: AttemptSummary?, retryFailed: Bool) -> Bool {
         guard let last else { return true }
         if phase == .executing, last.status == .failed, last.failureKind?.disposition == .retryable { return true }
+        // A truncated answer to be asked again at a larger limit (killed before the re-ask was recorded).
+        if phase == .executing, last.reaskAt != nil { return true }
         return last.interrupted || (retryFailed && phase == .completed && last.status == .failed)
     }
 

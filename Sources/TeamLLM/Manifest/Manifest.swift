@@ -196,7 +196,16 @@ public struct Sampling: Codable, Equatable, Sendable {
     public var topP: Double?
     /// Up to four stop sequences; absent: none.
     public var stop: [String]?
-    enum CodingKeys: String, CodingKey { case temperature, samples, stop, maxTokens = "max_tokens", topP = "top_p" }
+    /// Larger limits a cell cut off at `max_tokens` (`finish_reason: length`) is asked again at, in turn, each
+    /// an attempt of its own; absent: a truncated answer is graded as it is.
+    public var reaskMaxTokens: [Int]? = nil
+
+    /// The next limit after `limit` that a truncated answer is asked again at.
+    public func reask(after limit: Int) -> Int? { reaskMaxTokens?.first { $0 > limit } }
+
+    enum CodingKeys: String, CodingKey {
+        case temperature, samples, stop, maxTokens = "max_tokens", topP = "top_p", reaskMaxTokens = "reask_max_tokens"
+    }
 }
 
 /// Provider-specific settings.

@@ -12,7 +12,7 @@ extension Manifest {
     }
 
     static let fields = ["name", "preregistration", "benchmarks", "models", "sampling", "seed", "providers",
-                         "concurrency", "budget_usd", "cache", "retries", "retry_base_ms", "model_concurrency", "grace_s", "timeouts", "http", "prices"]
+                         "concurrency", "budget_usd", "cache", "retries", "retry_base_ms", "model_concurrency", "grace_s", "timeouts", "http", "prices", "truncation"]
 
     /// Seeds are hashed as JSON numbers; RFC 8785 (I-JSON) numbers are exact only up to 2^53 − 1.
     static let maxSeed = 9_007_199_254_740_991
@@ -122,7 +122,7 @@ extension Manifest {
             stop = (try? v.list()) != nil ? try v.list().map { try $0.string() } : [try v.string()]
             guard let count = stop?.count, (1...4).contains(count) else { throw v.error("expected one to four stop sequences") }
         }
-        let sampling = Sampling(temperature: try s.required("temperature").double(in: 0...2),
+        var sampling = Sampling(temperature: try s.required("temperature").double(in: 0...2),
                                 maxTokens: try s.required("max_tokens").int(in: 1...1_000_000),
                                 samples: try s.optional("samples")?.int(in: 1...1000) ?? 1, topP: topP, stop: stop)
 
@@ -147,6 +147,15 @@ extension Manifest {
             let h = try v.mapping(allowed: ["key_file", "referer", "title"])
             operations.http = HTTPSettings(keyFile: try h.optional("key_file")?.string(), referer: try h.optional("referer")?.string(),
                                            title: try h.optional("title")?.string())
+        }
+        if let v = m.optional("truncation") {
+            let t = try v.mapping(allowed: ["reask_max_tokens"])
+            let listValue = try t.required("reask_max_tokens")
+            let limits = try listValue.list().map { try $0.int(in: 1...1_000_000) }
+            guard !limits.isEmpty, limits.first! > sampling.maxTokens, zip(limits, limits.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw listValue.error("expected limits above max_tokens (\(sampling.maxTokens)), each larger than the one before, found \(limits)")
+            }
+            sampling.reaskMaxTokens = limits
         }
         var prices: String?
         if let v = m.optional("prices") {

@@ -20,14 +20,16 @@ public struct MatrixCell: Codable, Equatable, Sendable {
     /// `name@version` of the grader.
     public let grader: String?
     public let extracted: String?
+    /// The output limit of that attempt: the manifest's `max_tokens`, or the re-ask limit that produced the answer.
+    public var maxTokens: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case benchmark, item, model, sample, verdict, reason, attempt, grader, extracted
-        case costUSD = "cost_usd", tokensIn = "tokens_in", tokensOut = "tokens_out", latencyMs = "latency_ms"
+        case costUSD = "cost_usd", tokensIn = "tokens_in", tokensOut = "tokens_out", latencyMs = "latency_ms", maxTokens = "max_tokens"
     }
 
     public static let csvColumns = ["benchmark", "item", "model", "sample", "verdict", "reason", "cost_usd", "tokens_in",
-                                    "tokens_out", "latency_ms", "attempt", "grader", "extracted"]
+                                    "tokens_out", "latency_ms", "attempt", "grader", "extracted", "max_tokens"]
 }
 
 /// The model × item correctness matrix of a run, rebuilt from its records alone.
@@ -68,9 +70,11 @@ public struct Matrix: Sendable {
             } else {
                 (verdict, reason) = ("missing", "not graded yet (\(state.phase(id).rawValue))")
             }
-            return MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: verdict, reason: reason,
-                              costUSD: cost, tokensIn: final.tokens?.input, tokensOut: final.tokens?.output, latencyMs: final.latencyMs,
-                              attempt: final.attempt, grader: grade.map { "\($0.grader)@\($0.graderVersion)" }, extracted: grade?.extracted)
+            var cell = MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: verdict, reason: reason,
+                                  costUSD: cost, tokensIn: final.tokens?.input, tokensOut: final.tokens?.output, latencyMs: final.latencyMs,
+                                  attempt: final.attempt, grader: grade.map { "\($0.grader)@\($0.graderVersion)" }, extracted: grade?.extracted)
+            cell.maxTokens = final.maxTokens ?? manifest.sampling.maxTokens
+            return cell
         }
         return Matrix(cells: cells)
     }
@@ -96,7 +100,7 @@ public struct Matrix: Sendable {
         for c in cells {
             let row: [String?] = [c.benchmark, c.item, c.model, String(c.sample), c.verdict, c.reason, c.costUSD.description,
                                   c.tokensIn.map(String.init), c.tokensOut.map(String.init), c.latencyMs.map(String.init),
-                                  c.attempt, c.grader, c.extracted]
+                                  c.attempt, c.grader, c.extracted, c.maxTokens.map(String.init)]
             out += row.map(field).joined(separator: ",") + "\n"
         }
         return Data(out.utf8)

@@ -123,11 +123,16 @@ public struct AttemptRecord: StreamRecord, Equatable {
     public let failure: AttemptFailure?
     /// What an HTTP call said about itself (generation id, finish reasons, time to first byte, cost split).
     public var call: CallDetails? = nil
+    /// The output limit sent, when it is not the manifest's `max_tokens` (a re-ask of a truncated answer).
+    public var maxTokens: Int? = nil
+    /// Set on an answer cut off at its limit that the cell asks again at this larger one (`truncation`).
+    public var reaskAt: Int? = nil
     /// Wall-clock time the attempt ended (not part of any hash a result depends on).
     public let at: String
 
     enum CodingKeys: String, CodingKey {
         case attempt, cell, n, status, request, prompt, template, seed, model, provider, tokens, response, recovered, failure, at, call
+        case maxTokens = "max_tokens", reaskAt = "reask_at"
         case baseURL = "base_url", modelUsed = "model_used", providerUsed = "provider_used", costUSD = "cost_usd"
         case costSource = "cost_source", latencyMs = "latency_ms", cacheOrigin = "cache_origin"
     }
@@ -332,12 +337,14 @@ extension AttemptRecord {
                 f.field("retry_after_ms", failure?.retryAfterMs)
             }
             o.field("latency_ms", latencyMs)
+            o.field("max_tokens", maxTokens)
             o.field("model", model)
             o.field("model_used", modelUsed)
             o.field("n", n)
             o.field("prompt", prompt)
             o.field("provider", provider)
             o.field("provider_used", providerUsed)
+            o.field("reask_at", reaskAt)
             o.field("recovered", recovered)
             o.field("request", request)
             o.field("response", response)
