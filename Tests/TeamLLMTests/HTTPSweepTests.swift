@@ -352,6 +352,13 @@ struct TruncationTests {
         #expect(status.models.values.map(\.truncated).reduce(0, +) == 4)
         #expect(r.spend.value == (await bench.imitation.usage(key: HTTPBench.key)))
         #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: bench.runs.appendingPathComponent("cache"))).problems == [])
+        // HTTP attempts (call details, re-asks), a reconcile record and the matrix column all match docs/schemas.
+        try r.folder.appendSession(SessionRecord.reconciled(try await Reconcile.run(r.folder, environment: [:])))
+        let matrixFile = bench.dir.appendingPathComponent("matrix.jsonl")
+        try Matrix.build(r.folder).jsonl().write(to: matrixFile)
+        let (checked, text) = try await Fixtures.python([Fixtures.repo.appendingPathComponent("docs/schemas/check.py").path, r.folder.url.path,
+                                                        "--matrix", matrixFile.path])
+        #expect(checked == 0 && text.contains("records valid"), "check.py: \(text)")
     }
 
     @Test("re-ask limits must rise above max_tokens, each above the one before; the error names the field")
