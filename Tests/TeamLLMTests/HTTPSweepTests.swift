@@ -350,6 +350,9 @@ struct TruncationTests {
         #expect(matrix.filter { $0.maxTokens == 256 }.count == 2)
         let status = try RunStatus.read(r.folder)
         #expect(status.models.values.map(\.truncated).reduce(0, +) == 4)
+        let audit = try CellAudit.render(r.folder, cache: ResponseCache(root: bench.runs.appendingPathComponent("cache")), model: thrice[0].cell.model,
+                                         item: thrice[0].cell.item, sample: nil)
+        #expect(audit.contains("truncated: asked again at 512") && audit.contains("asked with max_tokens 1024") && audit.contains("call: generation gen-"), "\(audit)")
         #expect(r.spend.value == (await bench.imitation.usage(key: HTTPBench.key)))
         #expect(try Verifier.verify(r.folder, cache: ResponseCache(root: bench.runs.appendingPathComponent("cache"))).problems == [])
         // HTTP attempts (call details, re-asks), a reconcile record and the matrix column all match docs/schemas.

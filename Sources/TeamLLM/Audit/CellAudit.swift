@@ -35,6 +35,16 @@ public enum CellAudit {
                 out += "  seed \(r.seed)  provider \(r.provider.rawValue) \(r.baseURL)  model \(r.model) → served by \(r.modelUsed ?? "-") via \(r.providerUsed ?? "-")\n"
                 out += "  request sha256 \(r.request)\n  prompt sha256 \(r.prompt)  template sha256 \(r.template)\n"
                 out += "  cost $\(r.costUSD) (\(r.costSource))  tokens \(r.tokens.map { "\($0.input) in / \($0.output) out" } ?? "not reported")  latency \(r.latencyMs.map { "\($0) ms" } ?? "not recorded")  at \(r.at)\n"
+                if let c = r.call {
+                    var parts = ["generation \(c.generationID ?? "none")", "HTTP \(c.httpStatus.map(String.init) ?? "?")",
+                                 "finish \(c.finishReason ?? "null") (native \(c.nativeFinishReason ?? "null"))",
+                                 "fingerprint \(c.systemFingerprint ?? "null")", "first byte \(c.ttfbMs.map { "\($0) ms" } ?? "not measured")"]
+                    if let t = r.tokens, t.reasoning != nil || t.cached != nil { parts.append("reasoning \(t.reasoning ?? 0), cached \(t.cached ?? 0) tokens") }
+                    if let m = r.maxTokens { parts.append("asked with max_tokens \(m)") }
+                    if let next = r.reaskAt { parts.append("truncated: asked again at \(next)") }
+                    out += "  call: " + parts.joined(separator: "  ") + "\n"
+                    if let mismatch = c.mismatch { out += "  MISMATCH: \(mismatch)\n" }
+                }
                 if let origin = r.cacheOrigin { out += "  served from cache; paid by \(origin)\n" }
                 if let f = r.failure { out += "  failure: \(f)\n" }
                 if let entry = try cache.lookup(r.request) {
