@@ -4,7 +4,7 @@ DATA_DIR ?= $(if $(TEAMLLM_DATA_DIR),$(TEAMLLM_DATA_DIR),$(CURDIR)/../shared/dat
 DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev bubblewrap python3
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build test demo demo-http bench clean
+.PHONY: deps build test demo demo-http bench bench-python-client clean
 
 # Installs whichever of the Debian packages the project needs are missing (needs root or sudo), and the
 # Python packages two tests use: jsonschema (the schema test) and rfc8785 (an independent canonical-JSON check).
@@ -70,6 +70,14 @@ demo-http: build
 bench: deps
 	swift build -c release
 	.build/release/teamllm-bench --data-dir "$(DATA_DIR)"
+
+# The imitation (release build, its own process, fixed 200 ms) under a Python client: the server's share of
+# the HTTP cost, apart from URLSession's (docs/benchmarks.md).
+bench-python-client:
+	swift build -c release
+	@.build/release/teamllm imitate --port 18114 --latency fixed:200 --data-dir "$(DATA_DIR)" > /tmp/teamllm-imitation-bench.log 2>&1 & pid=$$!; \
+	for i in $$(seq 1 100); do grep -q listening /tmp/teamllm-imitation-bench.log 2>/dev/null && break; sleep 0.1; done; \
+	python3 scripts/python-client-load.py 18114; kill -INT $$pid
 
 clean:
 	rm -rf .build runs/cache runs/*-*

@@ -65,11 +65,13 @@ extension Imitation {
                 "code": .string("no_endpoints"), "retryable": .bool(false), "requested_models": .array([.string(model.id)]),
             ], errorType: "not_found"))
         }
-        var tried = [(endpoint, 502)]
+        // The endpoint that failed before the one that served, on a failover.
+        var failedOver: ImitatedEndpoint?
         if fault == .failover {
             guard allowFallbacks, eligible.count > 1 else { return faultResponse(.badGateway, model: model, endpoint: endpoint) }
+            failedOver = endpoint
             endpoint = eligible[1]
-        } else { tried = [] }
+        }
 
         let maxTokens = root["max_tokens"]?.int ?? root["max_completion_tokens"]?.int ?? model.maxCompletionTokens
         let honoured = endpoint.supportedParameters.contains("seed")
@@ -138,7 +140,7 @@ extension Imitation {
         // Billed: the ledger and the generation are written before the body leaves.
         ledger[key.key, default: 0] += cost
         billed.append(BilledCall(generationID: id, requestSHA256: Digest.sha256(body), cost: cost))
-        let responses = (tried.map { ($0.0, $0.1) } + [(endpoint, 200)]).map { e, status in
+        let responses = ((failedOver.map { [($0, 502)] } ?? []) + [(endpoint, 200)]).map { e, status in
             Bodies.object(["provider_name": .string(e.providerName), "model_permaslug": .string(model.id), "status": Bodies.int(status),
                            "latency": Bodies.int(Int(wait)), "is_byok": .bool(false)])
         }

@@ -85,5 +85,5 @@ public struct ImitationConfig: Sendable {
     }
 
     /// A per-million price as a per-token decimal string, exactly.
-    static func perToken(_ perMillion: USD) -> String { USD(exactly: "0")!.adding(perMillion, dividedBy: 1_000_000).description }
+    static func perToken(_ perMillion: USD) -> String { perMillion.perToken.description }
 }

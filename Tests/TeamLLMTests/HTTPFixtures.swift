@@ -7,6 +7,8 @@ import TeamLLMOpenRouter
 /// models go to it through the OpenRouter provider.
 struct HTTPBench {
     static let key = "sk-or-v1-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    /// The manifest name (lowercase letters).
+    let name: String
     let imitation: Imitation
     let port: UInt16
     let dir: URL
@@ -30,7 +32,7 @@ struct HTTPBench {
         config.answerer = try SimulatedAnswerer(manifest: Manifest.parse(text, file: "pool", registry: registry), registry: registry, dataDir: Fixtures.dataDir)
         let imitation = Imitation(config: config)
         let port = try await imitation.start()
-        return HTTPBench(imitation: imitation, port: port, dir: dir)
+        return HTTPBench(name: name, imitation: imitation, port: port, dir: dir)
     }
 
     static func manifestText(name: String, dir: URL, port: UInt16, items: Int, concurrency: Int = 8, retries: Int = 6, budget: String = "5.00",
@@ -60,7 +62,7 @@ struct HTTPBench {
     }
 
     func manifest(items: Int = 10, concurrency: Int = 8, retries: Int = 6, budget: String = "5.00", models: String? = nil, extra: String = "") throws -> URL {
-        try Fixtures.write(Self.manifestText(name: dir.lastPathComponent.split(separator: "-")[2].lowercased(), dir: dir, port: port, items: items,
+        try Fixtures.write(Self.manifestText(name: name, dir: dir, port: port, items: items,
                                              concurrency: concurrency, retries: retries, budget: budget, models: models, extra: extra), to: dir)
     }
 

@@ -22,8 +22,8 @@ struct Pipeline {
 
     fileprivate enum Event: Sendable {
         case called(Call, CallOutcome)
-        /// A retry's backoff is over (nil: cancelled while waiting).
-        case retryDue(Call?)
+        /// A retry's backoff is over, or was cut short by a cancel.
+        case retryDue(Call, cancelled: Bool)
         /// Cells that waited for another process's claim are due to be admitted again.
         case readmit([PlannedCell])
         case flushed(Result<AttemptFailure?, any Error>)
@@ -36,21 +36,24 @@ struct Pipeline {
         var state = LoopState(todo, context: context)
         let ended: Result<String?, any Error> = await withTaskGroup(of: Event.self) { group in
             if let signal { group.addTask { .signal(await signal.wait(above: 0)) } }
-            while true {
-                if state.error == nil, state.cancelled == false {
-                    do { try await state.admitAndLaunch(&group, pipeline: self) } catch {
-                        state.fail(error)
-                        group.cancelAll()
-                    }
+            /// Admission, unless the sweep is failing or cancelled; an error fails it.
+            func admit() async {
+                guard state.error == nil, !state.cancelled else { return }
+                do { try await state.admitAndLaunch(&group, pipeline: self) } catch {
+                    state.fail(error)
+                    group.cancelAll()
                 }
+            }
+            while true {
+                // Reservations of calls that will not be made this session are freed before admission looks at the budget.
+                if !state.toRelease.isEmpty {
+                    await context.journal.release(state.toRelease)
+                    state.toRelease = []
+                }
+                await admit()
                 state.startFlush(&group, context: context)
                 // While the finisher writes one group, the next is admitted (inline providers, above all).
-                if state.flushing, state.buffer.isEmpty, state.error == nil, !state.cancelled {
-                    do { try await state.admitAndLaunch(&group, pipeline: self) } catch {
-                        state.fail(error)
-                        group.cancelAll()
-                    }
-                }
+                if state.flushing, state.buffer.isEmpty { await admit() }
                 gauges.update(inFlight: state.inFlight, queued: state.hasWorkToDispatch)
                 // Nothing runs, so nothing more can happen (the signal's waiter aside).
                 if state.inFlight == 0 && state.timers == 0 && !state.flushing && state.buffer.isEmpty { break }
@@ -59,11 +62,10 @@ struct Pipeline {
                 state.waitingForBudget = false
                 switch event {
                 case let .called(call, outcome): state.handle(call, outcome, &group, pipeline: self)
-                case let .retryDue(call):
+                case let .retryDue(call, cancelled):
                     state.timers -= 1
-                    if let call {
-                        if state.draining { await state.abandon(call, context: context) } else { state.enqueue(call, front: true) }
-                    }
+                    // Not tried again this session: its failure is on record and the cell stays EXECUTING.
+                    if cancelled || state.draining { state.toRelease.append(call.admitted.reserved) } else { state.enqueue(call, front: true) }
                 case let .readmit(cells):
                     state.timers -= 1
                     if !state.draining { state.requeue(cells) }
@@ -123,8 +125,10 @@ private struct LoopState {
     var inFlight = 0
     /// Completions waiting for the finisher.
     var buffer: [Completion] = []
+    /// Reservations of cells whose call will not be made this session, freed by the loop.
+    var toRelease: [USD] = []
     var flushing = false
-    /// Children that will report back: backoffs, readmissions, releases (the grace period is not waited for).
+    /// Children that will report back: backoffs and readmissions (the grace period is not waited for).
     var timers = 0
     var admittedCount = 0
     var rotation = 0
@@ -210,6 +214,7 @@ private struct LoopState {
         let ahead = max(2 * concurrency, 64)
         var room = ahead - inFlight - readyCount
         guard room >= max(1, ahead / 4) || (inFlight == 0 && readyCount == 0) else { return [] }
+        var picked: [String: Int] = [:]
         var progressed = true
         while room > 0, out.count < cap, progressed {
             progressed = false
@@ -217,10 +222,11 @@ private struct LoopState {
                 let model = models[(rotation + k) % models.count]
                 guard !inline.contains(model), var q = queues[model], let cell = q.first else { continue }
                 let window = windows[model]!.limit
-                let busy = (inFlightByModel[model] ?? 0) + (ready[model]?.count ?? 0) + out.count { $0.id.model == model }
+                let busy = (inFlightByModel[model] ?? 0) + (ready[model]?.count ?? 0) + (picked[model] ?? 0)
                 guard busy < max(2 * window, 32) else { continue }
                 q.removeFirst()
                 queues[model] = q
+                picked[model, default: 0] += 1
                 out.append(cell)
                 room -= 1
                 progressed = true
@@ -312,13 +318,7 @@ private struct LoopState {
         switch outcome {
         case .cancelled:
             // Nothing is known of the model: the cell stays EXECUTING and its reservation is freed.
-            let journal = context.journal
-            let reserved = call.admitted.reserved
-            timers += 1
-            group.addTask {
-                await journal.release([reserved])
-                return .retryDue(nil)
-            }
+            toRelease.append(call.admitted.reserved)
         case let .storeFailed(e):
             fail(e)
         case let .failure(f) where f.kind.disposition == .retryable:
@@ -334,23 +334,14 @@ private struct LoopState {
             next.prepared = call.prepared.numbered(call.prepared.n + 1)
             if draining {
                 // Not tried again now: its failure is recorded and the cell stays EXECUTING for the next session.
-                let journal = context.journal, reserved = call.admitted.reserved
-                timers += 1
-                group.addTask {
-                    await journal.release([reserved])
-                    return .retryDue(nil)
-                }
+                toRelease.append(call.admitted.reserved)
                 return
             }
             let wait = context.backoffMs(failures: next.failures, last: f)
             timers += 1
             group.addTask {
-                // Cancelled while waiting: the cell stays EXECUTING; its failed attempt is already recorded.
-                guard (try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000))) != nil else {
-                    await context.journal.release([next.admitted.reserved])
-                    return .retryDue(nil)
-                }
-                return .retryDue(next)
+                let slept = (try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000))) != nil
+                return .retryDue(next, cancelled: !slept)
             }
         case let .failure(f):
             // 401 and 402: no new call starts from here on. Calls already sent are let finish and recorded, not
@@ -374,11 +365,6 @@ private struct LoopState {
             }
             buffer.append(Completion(call, outcome))
         }
-    }
-
-    /// A call that will not be made in this session: its reservation is freed, its cell stays EXECUTING.
-    mutating func abandon(_ call: Call, context: CellContext) async {
-        await context.journal.release([call.admitted.reserved])
     }
 
     /// Hands what came back to the finisher, unless it is writing already (then it takes all of it next).

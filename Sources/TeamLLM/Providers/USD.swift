@@ -48,11 +48,10 @@ public struct USD: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         value = Decimal(sign: .plus, exponent: exponent - fraction, significand: significand)
     }
 
-    /// This amount plus `other / divisor`, exactly (a per-million price as a per-token one).
-    public func adding(_ other: USD, dividedBy divisor: Int) -> USD { USD(value + other.value / Decimal(divisor)) }
-
-    /// This amount plus `other × factor`, exactly (a per-token price as a per-million one).
-    public func adding(_ other: USD, times factor: Int) -> USD { USD(value + other.value * Decimal(factor)) }
+    /// A price per token as a price per million tokens, exactly.
+    public var perMillion: USD { USD(value * 1_000_000) }
+    /// A price per million tokens as a price per token, exactly.
+    public var perToken: USD { USD(value / 1_000_000) }
 
     public static func + (a: USD, b: USD) -> USD { USD(a.value + b.value) }
     public static func < (a: USD, b: USD) -> Bool { a.value < b.value }

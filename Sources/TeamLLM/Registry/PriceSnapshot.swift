@@ -91,7 +91,7 @@ extension Registry {
         copy.models = models.mapValues { m in
             guard let p = snapshot.models[m.slug], let input = USD(jsonNumber: p.prompt), let output = USD(jsonNumber: p.completion) else { return m }
             return ModelEntry(id: m.id, slug: m.slug, snapshot: m.snapshot, family: m.family, tier: m.tier,
-                              inputPerMTok: USD.zero.adding(input, times: 1_000_000), outputPerMTok: USD.zero.adding(output, times: 1_000_000),
+                              inputPerMTok: input.perMillion, outputPerMTok: output.perMillion,
                               priceReadOn: String(snapshot.readAt.prefix(10)), replay: m.replay)
         }
         return copy
