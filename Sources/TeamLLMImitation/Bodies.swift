@@ -11,7 +11,7 @@ enum Bodies {
     /// A decimal as a JSON number: plain, or in exponent form (`7.35e-06`) when asked and below 1e-4.
     static func number(_ d: Decimal, exponent: Bool) -> JSONNode {
         let plain = (USD(jsonNumber: "\(d)") ?? .zero).description
-        guard exponent, d > 0, d < Decimal(string: "0.0001")! else { return .number(plain) }
+        guard exponent, d > 0, d < Decimal(sign: .plus, exponent: -4, significand: 1) else { return .number(plain) }
         // Move the point right until one digit stands before it.
         var digits = plain.replacingOccurrences(of: "0.", with: "")
         var e = 1

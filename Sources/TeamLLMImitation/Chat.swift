@@ -76,7 +76,7 @@ extension Imitation {
         let maxTokens = root["max_tokens"]?.int ?? root["max_completion_tokens"]?.int ?? model.maxCompletionTokens
         let honoured = endpoint.supportedParameters.contains("seed")
         let seed = honoured ? (root["seed"]?.int ?? Int(truncatingIfNeeded: fresh.next() & 0x7FFF_FFFF)) : Int(truncatingIfNeeded: fresh.next() & 0x7FFF_FFFF)
-        let prompt = Decimal(string: endpoint.promptPrice) ?? 0, completion = Decimal(string: endpoint.completionPrice) ?? 0
+        let prompt = USD(jsonNumber: endpoint.promptPrice)?.value ?? 0, completion = USD(jsonNumber: endpoint.completionPrice)?.value ?? 0
         guard var answer = await config.answerer.answer(model: model.id, messages: messages, seed: seed, maxTokens: maxTokens) else {
             return respond(400, Bodies.error(400, "the imitation has no answer for this prompt on \(model.id)", errorType: "invalid_prompt"))
         }
@@ -147,7 +147,7 @@ extension Imitation {
         generations[id] = (DispatchTime.now().uptimeNanoseconds + UInt64(config.generationDelayMs) * 1_000_000, Bodies.object([
             "id": .string(id), "upstream_id": .string("up-\(id.suffix(8))"), "total_cost": Bodies.number(cost, exponent: false),
             "usage": Bodies.number(cost, exponent: false), "upstream_inference_cost": Bodies.number(cost, exponent: false), "cache_discount": .null,
-            "is_byok": .bool(false), "created_at": .string(ISO8601DateFormatter().string(from: Date())), "model": .string(model.id),
+            "is_byok": .bool(false), "created_at": .string(Clock.now()), "model": .string(model.id),
             "provider_name": .string(endpoint.providerName), "streamed": .bool(false), "cancelled": .bool(false),
             "latency": Bodies.int(Int(wait)), "generation_time": Bodies.int(Int(wait)), "moderation_latency": .null,
             "tokens_prompt": Bodies.int(answer.promptTokens), "tokens_completion": Bodies.int(answer.completionTokens),

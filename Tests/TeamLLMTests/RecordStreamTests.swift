@@ -55,5 +55,9 @@ struct RecordStreamTests {
         #expect(USD.cost(tokens: 1, perMillion: USD(exactly: "0.000001")!).description == "0.000000000001")
         #expect(USD(exactly: "123456789012345.000000000001")!.description == "123456789012345.000000000001")
         #expect(USD(exactly: "1000000")!.description == "1000000")
+        // Digits are read without a locale, in chunks of 18: amounts across a chunk boundary and leading zeros stay exact.
+        #expect(USD(exactly: "1234567890123456789.012345678")!.value == Decimal(string: "1234567890123456789.012345678", locale: Locale(identifier: "en_US_POSIX"))!)
+        #expect(USD(exactly: "000.5") == USD(exactly: "0.5"))
+        #expect(USD(exactly: String(repeating: "9", count: 39)) == nil)
     }
 }

@@ -10,15 +10,16 @@ public struct USD: Hashable, Comparable, Sendable, Codable, CustomStringConverti
 
     init(_ value: Decimal) { self.value = value }
 
-    /// Parses a plain non-negative decimal such as `0.15` or `12`; no exponents, signs or spaces.
+    /// Parses a plain non-negative decimal such as `0.15` or `12` (at most 38 significant digits); no exponents, signs or spaces.
     public init?(exactly text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty,
               parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } }),
-              parts.count == 1 || !parts[1].isEmpty,
-              let d = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+              parts.count == 1 || !parts[1].isEmpty
         else { return nil }
-        value = d
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard let significand = USD.integer(digits: parts[0] + fraction) else { return nil }
+        value = Decimal(sign: .plus, exponent: -fraction.count, significand: significand)
     }
 
     /// Parses a JSON number's exact text, exponent form included (`7.35e-06`, `2.376E-05`, `0`), never through
@@ -43,9 +44,25 @@ public struct USD: Hashable, Comparable, Sendable, Codable, CustomStringConverti
             exponent = n
         } else if !rest.isEmpty { return nil }
         guard !digits.isEmpty, digits.count <= 38, abs(exponent) < 100 else { return nil }
-        let trimmed = digits.drop { $0 == "0" }
-        guard let significand = Decimal(string: trimmed.isEmpty ? "0" : String(trimmed), locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+        guard let significand = USD.integer(digits: digits) else { return nil }
         value = Decimal(sign: .plus, exponent: exponent - fraction, significand: significand)
+    }
+
+    /// The exact integer written by ASCII digits (at most 38 significant ones), without `Decimal(string:)`,
+    /// which consults a locale through ICU on every call and showed in the HTTP client's profile.
+    static func integer(digits: some StringProtocol) -> Decimal? {
+        let significant = digits.utf8.drop { $0 == 48 }
+        guard significant.count <= 38 else { return nil }
+        var result = Decimal(0), chunk: UInt64 = 0, length = 0
+        for b in significant {
+            chunk = chunk * 10 + UInt64(b - 48)
+            length += 1
+            if length == 18 {
+                result = Decimal(sign: .plus, exponent: 18, significand: result) + Decimal(chunk)
+                chunk = 0; length = 0
+            }
+        }
+        return length == 0 ? result : Decimal(sign: .plus, exponent: length, significand: result) + Decimal(chunk)
     }
 
     /// A price per token as a price per million tokens, exactly.

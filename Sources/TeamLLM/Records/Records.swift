@@ -284,8 +284,9 @@ public struct RunHeader: StreamRecord, Equatable {
 }
 
 /// ISO 8601 UTC with milliseconds, for `at` fields.
-enum Clock {
-    static func now() -> String {
+public enum Clock {
+    /// Now, e.g. `2026-12-03T03:29:51.123Z`.
+    public static func now() -> String {
         Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }
