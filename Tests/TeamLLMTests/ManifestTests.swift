@@ -51,9 +51,9 @@ struct ManifestTests {
 
     @Test("a benchmark whose grader is not built is refused by name")
     func missingGrader() throws {
-        let e = try #require(error(Fixtures.manifest(simulated: false).replacingOccurrences(of: "ref: gsm8k", with: "ref: math500")))
+        let e = try #require(error(Fixtures.manifest(simulated: false).replacingOccurrences(of: "ref: gsm8k", with: "ref: mbpp_sanitized")))
         #expect(e.path == "benchmarks[0].ref")
-        #expect(e.message.contains("boxed-latex"))
+        #expect(e.message.contains("code-execution"))
     }
 
     @Test("a replayed model cannot answer another benchmark")

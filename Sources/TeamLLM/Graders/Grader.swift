@@ -31,7 +31,7 @@ public protocol Grader: Sendable {
 
 /// The graders this build has, by registry name.
 public enum GraderCatalog {
-    static let all: [any Grader] = [NumericExactMatch()]
+    static let all: [any Grader] = [NumericExactMatch(), BoxedLatex()]
 
     /// The grader registered under `name`.
     public static func grader(named name: String) -> (any Grader)? { all.first { $0.name == name } }

@@ -1,0 +1,185 @@
+import BigInt
+import Foundation
+
+/// A competition-math answer: its normalised LaTeX and, when it has one this grader can compute exactly, its value.
+struct MathAnswer {
+    /// The answer with presentation removed (spacing, `\left`, `\text`, `$`, degrees, percent, a leading `x =`).
+    let normalized: String
+    /// Nil when the answer holds something without an exact value here (a radical, π, a variable, an expression).
+    let value: MathValue?
+
+    init?(_ raw: String) {
+        let n = MathAnswer.normalize(raw)
+        guard !n.isEmpty else { return nil }
+        normalized = n
+        value = MathValue.parse(n)
+    }
+
+    /// True or false when decidable; nil when neither identical forms nor exact values settle it.
+    func equivalent(to other: MathAnswer) -> Bool? {
+        if normalized == other.normalized { return true }
+        guard let a = value, let b = other.value else { return nil }
+        return a.key == b.key
+    }
+
+    // Presentation only: none of these rewrites can change which value an answer denotes.
+    private static let rewrites: [(NSRegularExpression, String)] = [
+        (#"\\(?:left|right)(?![A-Za-z])"#, ""),
+        (#"\\(?:displaystyle|!|,|;|:| )"#, ""),
+        (#"\\[dt]frac(?![A-Za-z])"#, "\\\\frac"),
+        (#"\^\s*\{?\s*\\circ\s*\}?|°|\\%|%|\\\$|\$"#, ""),
+        // A unit written as text after a number, at the end: `5\text{ cm}`.
+        (#"(\d)\s*\\(?:text|mbox|mathrm)\{\s*[A-Za-z][A-Za-z ]*\}\s*$"#, "$1"),
+        (#"\\frac(\d)(\d)"#, "\\\\frac{$1}{$2}"),
+        (#"\\sqrt(\d+|[A-Za-z])"#, "\\\\sqrt{$1}"),
+    ].map { (try! NSRegularExpression(pattern: $0.0), $0.1) }
+    private static let wrapper = try! NSRegularExpression(pattern: #"\\(?:text|textbf|textit|mathbf|mathrm|mbox|operatorname)\{([^{}]*)\}"#)
+    private static let variable = try! NSRegularExpression(pattern: #"^[A-Za-z]=(?!.*=)"#)
+
+    static func normalize(_ raw: String) -> String {
+        var s = raw
+        func apply(_ r: NSRegularExpression, _ template: String) {
+            s = r.stringByReplacingMatches(in: s, range: NSRange(location: 0, length: (s as NSString).length), withTemplate: template)
+        }
+        for (r, t) in rewrites { apply(r, t) }
+        var before = ""
+        while before != s { before = s; apply(wrapper, "$1") }
+        s = String(s.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
+        while s.hasSuffix(".") { s.removeLast() }
+        apply(variable, "")
+        return s
+    }
+}
+
+/// The exact value of an answer, compared through `key`.
+indirect enum MathValue {
+    case number(ExactNumber)
+    /// `∞` or `-∞`, as interval ends.
+    case infinity(negative: Bool)
+    /// Tuples and intervals: order and brackets count.
+    case sequence(open: Character, close: Character, [MathValue])
+    /// Sets, bare lists of solutions and `a \pm b`: order does not count.
+    case set([MathValue])
+    /// A plain word answer (`Evelyn`, `yes`), case ignored.
+    case word(String)
+
+    /// Equal keys mean equal answers: `1/2`, `0.5` and `\frac{1}{2}` all give `1/2`.
+    var key: String {
+        switch self {
+        case .number(let n): n.description
+        case .infinity(let negative): negative ? "-inf" : "inf"
+        case .sequence(let open, let close, let items): String(open) + items.map(\.key).joined(separator: ",") + String(close)
+        case .set(let items): "{" + items.map(\.key).sorted().joined(separator: ",") + "}"
+        case .word(let w): "word:" + w.lowercased()
+        }
+    }
+
+    static func parse(_ s: String) -> MathValue? {
+        if s.hasPrefix("\\{"), s.hasSuffix("\\}"), s.count >= 4 {
+            return elements(String(s.dropFirst(2).dropLast(2))).map { .set($0) }
+        }
+        if let open = s.first, let close = s.last, "([".contains(open), ")]".contains(close), s.count >= 2 {
+            let inner = String(s.dropFirst().dropLast())
+            let parts = topLevel(inner)
+            if parts.count > 1 { return elements(inner).map { .sequence(open: open, close: close, $0) } }
+            if open == "(", close == ")", balanced(inner) { return parse(inner) }
+        }
+        if topLevel(s).count > 1, !thousands(s) { return elements(s).map { .set($0) } }
+        if s.hasPrefix("\\pm"), let n = number(String(s.dropFirst(3))) {
+            return .set([.number(n), .number(ExactNumber(-n.numerator, n.denominator))])
+        }
+        if let r = s.range(of: "\\pm"), let a = number(String(s[..<r.lowerBound])), let b = number(String(s[r.upperBound...])) {
+            return .set([.number(add(a, b)), .number(add(a, ExactNumber(-b.numerator, b.denominator)))])
+        }
+        if s == "\\infty" || s == "+\\infty" { return .infinity(negative: false) }
+        if s == "-\\infty" { return .infinity(negative: true) }
+        if let n = number(s) { return .number(n) }
+        if s.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) }) { return .word(s) }
+        return nil
+    }
+
+    private static func elements(_ s: String) -> [MathValue]? {
+        var out: [MathValue] = []
+        for part in topLevel(s) {
+            guard let v = parse(part) else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+
+    /// Splits at commas outside any bracket.
+    private static func topLevel(_ s: String) -> [String] {
+        var parts: [String] = [], current = "", depth = 0
+        for c in s {
+            if "([{".contains(c) { depth += 1 } else if ")]}".contains(c) { depth -= 1 }
+            if c == ",", depth == 0 { parts.append(current); current = "" } else { current.append(c) }
+        }
+        parts.append(current)
+        return parts
+    }
+
+    private static func balanced(_ s: String) -> Bool {
+        var depth = 0
+        for c in s {
+            if c == "(" { depth += 1 } else if c == ")" { depth -= 1; if depth < 0 { return false } }
+        }
+        return depth == 0
+    }
+
+    /// `32,349` and `1,000,000`: a single number with thousands separators, not a list.
+    private static func thousands(_ s: String) -> Bool {
+        s.range(of: #"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"#, options: .regularExpression) != nil
+    }
+
+    private static func add(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
+        ExactNumber(a.numerator * b.denominator + b.numerator * a.denominator, a.denominator * b.denominator)
+    }
+
+    private static func multiply(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
+        ExactNumber(a.numerator * b.numerator, a.denominator * b.denominator)
+    }
+
+    private static func power10(_ k: Int) -> ExactNumber {
+        k >= 0 ? ExactNumber(BigInt(10).power(k), 1) : ExactNumber(1, BigInt(10).power(-k))
+    }
+
+    private static let fraction = try! NSRegularExpression(pattern: #"^(\d*)\\frac\{([^{}]+)\}\{([^{}]+)\}$"#)
+    private static let scientific = try! NSRegularExpression(pattern: #"^(?:([\d.]+)(?:\\times|\\cdot|\*))?10\^\{?([-+]?\d+)\}?$"#)
+    private static let eNotation = try! NSRegularExpression(pattern: #"^(\d+(?:\.\d+)?)[eE]([-+]?\d+)$"#)
+
+    /// An exact number: sign, integer, decimal, `a/b`, `\frac{a}{b}`, a mixed number `2\frac{1}{3}`, `3\times10^{5}`, `1.5e3`.
+    static func number(_ raw: String) -> ExactNumber? {
+        var s = raw, negative = false
+        while let c = s.first, c == "-" || c == "+" || c == "\u{2212}" {
+            if c != "+" { negative.toggle() }
+            s.removeFirst()
+        }
+        guard !s.isEmpty else { return nil }
+        func groups(_ r: NSRegularExpression) -> [String?]? {
+            let ns = s as NSString
+            guard let m = r.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)) else { return nil }
+            return (1..<m.numberOfRanges).map { m.range(at: $0).location == NSNotFound ? nil : ns.substring(with: m.range(at: $0)) }
+        }
+        var value: ExactNumber?
+        if s.contains("\\frac"), let g = groups(fraction) {
+            guard let top = number(g[1]!), let bottom = number(g[2]!), bottom.numerator != 0 else { return nil }
+            var v = ExactNumber(top.numerator * bottom.denominator, top.denominator * bottom.numerator)
+            if let whole = g[0], !whole.isEmpty {
+                guard let w = ExactNumber.parse(whole), v.numerator >= 0 else { return nil }
+                v = add(w, v)
+            }
+            value = v
+        } else if s.contains("10^"), let g = groups(scientific) {
+            guard let k = Int(g[1]!), abs(k) < 400 else { return nil }
+            let mantissa = g[0].flatMap { ExactNumber.parse($0) } ?? ExactNumber(1, 1)
+            value = multiply(mantissa, power10(k))
+        } else if let g = groups(eNotation) {
+            guard let m = ExactNumber.parse(g[0]!), let k = Int(g[1]!), abs(k) < 400 else { return nil }
+            value = multiply(m, power10(k))
+        } else if s.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "." || $0 == "," || $0 == "/" }) {
+            value = ExactNumber.parse(s)
+        }
+        guard let v = value else { return nil }
+        return negative ? ExactNumber(-v.numerator, v.denominator) : v
+    }
+}
