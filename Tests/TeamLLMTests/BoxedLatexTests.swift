@@ -18,6 +18,9 @@ struct BoxedLatexTests {
         ("1,2", "1,2,3"), ("\\frac{3}{4}", "0.7"), ("0", "0.0001"), ("7/2", "2/7"), ("-\\frac{1}{2}", "\\frac{1}{2}"),
         ("\\dfrac{1}{2}", "\\frac{1}{4}"), ("(1,-2)", "(1,2)"), ("100", "10^{3}"), ("\\$18", "17"), ("2", "\\text{two hundred}"),
         ("\\left(3,4\\right)", "(4,3)"), ("\\{3\\}", "3,3"), ("A", "B"), ("-0.5", "0.5"), ("2/4", "1/4"),
+        ("\\sqrt{2}", "\\sqrt{3}"), ("2\\sqrt{3}", "\\sqrt{6}"), ("\\pi", "3.14"), ("\\frac{\\pi}{2}", "\\frac{\\pi}{3}"),
+        ("\\sqrt{8}", "3"), ("1+\\sqrt{2}", "1-\\sqrt{2}"), ("2\\pi", "6.28"), ("\\sqrt{12}", "3\\sqrt{2}"), ("\\pi^2", "2\\pi"),
+        ("\\frac{\\sqrt{2}}{2}", "\\sqrt{2}"),
     ]
 
     @Test("must-not-match cases are incorrect, never correct")
@@ -39,6 +42,10 @@ struct BoxedLatexTests {
         ("0.25", "\\frac{1}{4}"), ("\\$18", "18"), ("18.", "18"), ("-\\frac{1}{2}", "-0.5"), ("\\frac{-1}{2}", "-\\frac12"),
         ("(-\\infty, 3]", "(-\\infty,3]"), ("\\sqrt3", "\\sqrt{3}"), ("\\text{(A)}", "(A)"), ("(5)", "5"), ("\\displaystyle\\frac{2}{4}", "\\frac{1}{2}"),
         ("\\frac{6}{4}", "1\\frac{1}{2}"),
+        ("3\\sqrt{13}", "\\sqrt{117}"), ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}"), ("\\sqrt{8}", "2\\sqrt2"), ("\\sqrt{\\frac{1}{2}}", "\\frac{\\sqrt{2}}{2}"),
+        ("2\\pi", "\\pi\\cdot2"), ("\\frac{\\pi}{2}", "0.5\\pi"), ("\\sqrt{4}", "2"), ("1+\\sqrt{2}", "\\sqrt{2}+1"), ("(\\sqrt{2})^2", "2"),
+        ("\\sqrt{2}\\sqrt{6}", "2\\sqrt{3}"), ("\\frac{4\\pi}{3}", "\\frac{4}{3}\\pi"), ("6-2\\sqrt{5}", "-2\\sqrt{5}+6"), ("\\sqrt{2}/2", "\\frac{1}{\\sqrt{2}}"),
+        ("(2\\sqrt{2}, \\pi)", "(\\sqrt{8}, \\pi)"),
     ]
 
     @Test("equivalent forms are correct")
@@ -51,7 +58,7 @@ struct BoxedLatexTests {
 
     @Test("what it cannot decide is ungradable with both forms in the reason, never right or wrong")
     func undecidable() {
-        for (answer, gold) in [("3\\sqrt{13}", "\\sqrt{117}"), ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}"), ("2\\pi", "6.28"), ("x+1", "1+x")] {
+        for (answer, gold) in [("x+1", "1+x"), ("\\frac{1}{1+\\sqrt{2}}", "\\sqrt{2}-1"), ("\\sqrt[3]{2}", "2^{1/3}"), ("e^2", "7.389")] {
             let g = grader.grade(response: "\\boxed{\(answer)}", gold: gold)
             #expect(g.verdict == .ungradable, "\(answer) vs \(gold)")
             #expect(g.reason?.contains("without a CAS") == true)

@@ -11,7 +11,7 @@ import Foundation
 /// Equivalence (`MathAnswer`): exact rationals (integers, decimals, `\frac`/`\dfrac`/`\tfrac`, `a/b`, mixed
 /// numbers, thousands separators, percent, degrees, scientific notation), tuples and intervals in order with
 /// their brackets, sets and bare lists unordered, `x = 3` as `3`, `\pm`, `\text{…}` answers, units after a number.
-/// What that cannot decide (radicals, π, expressions) is `ungradable` with both forms in the reason, unless
+/// radicals and π exactly (`RadicalExpression`). What that cannot decide (variables, a division by a sum) is `ungradable` with both forms in the reason, unless
 /// the two normalised forms are identical.
 public struct BoxedLatex: Grader {
     public let name = "boxed-latex"

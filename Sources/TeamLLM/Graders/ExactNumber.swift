@@ -16,6 +16,14 @@ struct ExactNumber: Equatable, CustomStringConvertible {
 
     var description: String { denominator == 1 ? "\(numerator)" : "\(numerator)/\(denominator)" }
 
+    static func + (a: ExactNumber, b: ExactNumber) -> ExactNumber {
+        ExactNumber(a.numerator * b.denominator + b.numerator * a.denominator, a.denominator * b.denominator)
+    }
+    static func * (a: ExactNumber, b: ExactNumber) -> ExactNumber {
+        ExactNumber(a.numerator * b.numerator, a.denominator * b.denominator)
+    }
+    static prefix func - (a: ExactNumber) -> ExactNumber { ExactNumber(-a.numerator, a.denominator) }
+
     /// Parses a number as people write answers: `-1,234.50`, `$18`, `−5`, `3/4`, `.5`, `20%` (as 20).
     ///
     /// Thousands separators must group by three; a unit or `%` after the number is ignored by the

@@ -5,7 +5,7 @@ import Foundation
 struct MathAnswer {
     /// The answer with presentation removed (spacing, `\left`, `\text`, `$`, degrees, percent, a leading `x =`).
     let normalized: String
-    /// Nil when the answer holds something without an exact value here (a radical, π, a variable, an expression).
+    /// Nil when the answer holds something without an exact value here (a variable, a division by a sum, `\sqrt[3]`).
     let value: MathValue?
 
     init?(_ raw: String) {
@@ -62,6 +62,8 @@ indirect enum MathValue {
     case set([MathValue])
     /// A plain word answer (`Evelyn`, `yes`), case ignored.
     case word(String)
+    /// Radicals and multiples of π, exactly (`3\sqrt{13}`, `\frac{\pi}{2}`).
+    case algebraic(RadicalExpression)
 
     /// Equal keys mean equal answers: `1/2`, `0.5` and `\frac{1}{2}` all give `1/2`.
     var key: String {
@@ -71,6 +73,7 @@ indirect enum MathValue {
         case .sequence(let open, let close, let items): String(open) + items.map(\.key).joined(separator: ",") + String(close)
         case .set(let items): "{" + items.map(\.key).sorted().joined(separator: ",") + "}"
         case .word(let w): "word:" + w.lowercased()
+        case .algebraic(let r): "alg:" + r.key
         }
     }
 
@@ -86,14 +89,15 @@ indirect enum MathValue {
         }
         if topLevel(s).count > 1, !thousands(s) { return elements(s).map { .set($0) } }
         if s.hasPrefix("\\pm"), let n = number(String(s.dropFirst(3))) {
-            return .set([.number(n), .number(ExactNumber(-n.numerator, n.denominator))])
+            return .set([.number(n), .number(-n)])
         }
         if let r = s.range(of: "\\pm"), let a = number(String(s[..<r.lowerBound])), let b = number(String(s[r.upperBound...])) {
-            return .set([.number(add(a, b)), .number(add(a, ExactNumber(-b.numerator, b.denominator)))])
+            return .set([.number(a + b), .number(a + -b)])
         }
         if s == "\\infty" || s == "+\\infty" { return .infinity(negative: false) }
         if s == "-\\infty" { return .infinity(negative: true) }
         if let n = number(s) { return .number(n) }
+        if let r = RadicalExpression.parse(s) { return r.rational.map { .number($0) } ?? .algebraic(r) }
         if s.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) }) { return .word(s) }
         return nil
     }
@@ -131,14 +135,6 @@ indirect enum MathValue {
         s.range(of: #"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"#, options: .regularExpression) != nil
     }
 
-    private static func add(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
-        ExactNumber(a.numerator * b.denominator + b.numerator * a.denominator, a.denominator * b.denominator)
-    }
-
-    private static func multiply(_ a: ExactNumber, _ b: ExactNumber) -> ExactNumber {
-        ExactNumber(a.numerator * b.numerator, a.denominator * b.denominator)
-    }
-
     private static func power10(_ k: Int) -> ExactNumber {
         k >= 0 ? ExactNumber(BigInt(10).power(k), 1) : ExactNumber(1, BigInt(10).power(-k))
     }
@@ -166,20 +162,20 @@ indirect enum MathValue {
             var v = ExactNumber(top.numerator * bottom.denominator, top.denominator * bottom.numerator)
             if let whole = g[0], !whole.isEmpty {
                 guard let w = ExactNumber.parse(whole), v.numerator >= 0 else { return nil }
-                v = add(w, v)
+                v = w + v
             }
             value = v
         } else if s.contains("10^"), let g = groups(scientific) {
             guard let k = Int(g[1]!), abs(k) < 400 else { return nil }
             let mantissa = g[0].flatMap { ExactNumber.parse($0) } ?? ExactNumber(1, 1)
-            value = multiply(mantissa, power10(k))
+            value = mantissa * power10(k)
         } else if let g = groups(eNotation) {
             guard let m = ExactNumber.parse(g[0]!), let k = Int(g[1]!), abs(k) < 400 else { return nil }
-            value = multiply(m, power10(k))
+            value = m * power10(k)
         } else if s.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "." || $0 == "," || $0 == "/" }) {
             value = ExactNumber.parse(s)
         }
         guard let v = value else { return nil }
-        return negative ? ExactNumber(-v.numerator, v.denominator) : v
+        return negative ? -v : v
     }
 }
