@@ -25,17 +25,18 @@ public struct BoxedLatex: Grader {
         }
         guard let found = Self.extract(response) else {
             return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil,
-                         reason: "no \\boxed answer, final-answer statement or display math in the response")
+                         reason: "no \\boxed answer, final-answer statement, display math or inline math in the response")
         }
         guard let answer = MathAnswer(found.text) else {
             return Grade(verdict: .ungradable, extracted: found.text, span: found.span, rule: found.rule, reason: "the extracted answer is empty")
         }
+        let canonical = answer.value?.key ?? answer.normalized
         switch answer.equivalent(to: goldAnswer) {
-        case .some(true): return Grade(verdict: .correct, extracted: found.text, span: found.span, rule: found.rule, reason: nil)
-        case .some(false): return Grade(verdict: .incorrect, extracted: found.text, span: found.span, rule: found.rule, reason: nil)
+        case .some(true): return Grade(verdict: .correct, extracted: found.text, span: found.span, rule: found.rule, reason: nil, canonical: canonical)
+        case .some(false): return Grade(verdict: .incorrect, extracted: found.text, span: found.span, rule: found.rule, reason: nil, canonical: canonical)
         case .none:
             return Grade(verdict: .ungradable, extracted: found.text, span: found.span, rule: found.rule,
-                         reason: "cannot decide whether '\(answer.normalized)' equals '\(goldAnswer.normalized)' without a CAS")
+                         reason: "cannot decide whether '\(answer.normalized)' equals '\(goldAnswer.normalized)' without a CAS", canonical: canonical)
         }
     }
 

@@ -18,6 +18,8 @@ public struct Grade: Sendable, Equatable {
     public let rule: String?
     /// Why the response is ungradable, or other remarks.
     public let reason: String?
+    /// The normalised answer, equal for equal answers (`1/2`, `0.5`, `\frac{1}{2}`), for votes across models.
+    public var canonical: String? = nil
 }
 
 /// The seam for graders: pure functions of (response text, gold), versioned so re-grades are traceable.

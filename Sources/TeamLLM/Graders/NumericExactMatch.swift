@@ -40,7 +40,7 @@ public struct NumericExactMatch: Grader {
                              reason: "'\(token)' is not a well-formed number")
             }
             return Grade(verdict: value == goldValue ? .correct : .incorrect, extracted: token,
-                         span: scalarSpan(r, in: response), rule: rule.name, reason: nil)
+                         span: scalarSpan(r, in: response), rule: rule.name, reason: nil, canonical: value.description)
         }
         return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "no number in the response")
     }
