@@ -67,12 +67,30 @@ if value("--child") == "sim100k" {
 }
 
 print("TeamLLM benchmarks (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
-// `--http-only`: just the figures over HTTP.
+// `--http-only` / `--graders-only`: just those figures.
 if args.contains("--http-only") {
     try await httpBenchmarks()
+} else if args.contains("--graders-only") {
+    try await graderBenchmarks()
 } else {
     try await substrateBenchmarks()
+    try await graderBenchmarks()
     try await httpBenchmarks()
+}
+
+/// `teamllm grade`'s work on MATH-500's 500 reference solutions, each against its gold answer.
+func graderBenchmarks() async throws {
+    var lines: [String] = []
+    for (n, line) in try String(contentsOf: dataDir.appendingPathComponent("math500/test.jsonl"), encoding: .utf8).split(separator: "\n").enumerated() {
+        let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        let out: [String: Any] = ["id": n, "response": row["solution"]!, "gold": row["answer"]!]
+        lines.append(String(decoding: try JSONSerialization.data(withJSONObject: out), as: UTF8.self))
+    }
+    let input = Data(lines.joined(separator: "\n").utf8)
+    var outputs: [String] = []
+    let t = try await seconds { outputs = TextGrading.grade(lines: input, file: "math500", grader: "boxed-latex").outputs }
+    let correct = outputs.filter { $0.contains("\"verdict\":\"correct\"") }.count
+    print(String(format: "grade (boxed-latex) of MATH-500's %d reference solutions: %.3f s, %d correct (target < 1 s)", outputs.count, t, correct))
 }
 
 func substrateBenchmarks() async throws {
