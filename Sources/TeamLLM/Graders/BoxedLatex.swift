@@ -10,9 +10,9 @@ import Foundation
 /// 4. `inline_math`: the last `$…$`, right of its last `=`.
 /// Equivalence (`MathAnswer`): exact rationals (integers, decimals, `\frac`/`\dfrac`/`\tfrac`, `a/b`, mixed
 /// numbers, thousands separators, percent, degrees, scientific notation), tuples and intervals in order with
-/// their brackets, sets and bare lists unordered, `x = 3` as `3`, `\pm`, `\text{…}` answers, units after a number.
-/// radicals and π exactly (`RadicalExpression`). What that cannot decide (variables, a division by a sum) is `ungradable` with both forms in the reason, unless
-/// the two normalised forms are identical.
+/// their brackets, sets and bare lists unordered, `x = 3` as `3`, `\pm`, `\text{…}` answers, units after a number,
+/// radicals and π exactly (`RadicalExpression`). What that cannot decide (variables, a division by a sum) is
+/// `ungradable` with both forms in the reason, unless the two normalised forms are identical.
 public struct BoxedLatex: Grader {
     public let name = "boxed-latex"
     public let version = "1"
@@ -102,8 +102,10 @@ public struct BoxedLatex: Grader {
         let n = Array(needle.unicodeScalars)
         let limit = (end ?? s.count) - n.count
         guard limit >= start else { return nil }
+        // ASCII case folding: the anchors are English words, and this runs on every response of a regrade.
         func same(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Bool {
-            caseInsensitive ? a.properties.lowercaseMapping == b.properties.lowercaseMapping : a == b
+            guard caseInsensitive, a.isASCII, b.isASCII, Character(a).isLetter else { return a == b }
+            return a.value | 0x20 == b.value | 0x20
         }
         for i in stride(from: limit, through: start, by: -1) where same(s[i], n[0]) {
             if (1..<n.count).allSatisfy({ same(s[i + $0], n[$0]) }) { return i }

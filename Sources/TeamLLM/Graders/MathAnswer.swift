@@ -44,7 +44,7 @@ struct MathAnswer {
         for (r, t) in rewrites { apply(r, t) }
         var before = ""
         while before != s { before = s; apply(wrapper, "$1") }
-        s = String(s.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
+        s = String(String.UnicodeScalarView(s.unicodeScalars.filter { !$0.properties.isWhitespace }))
         while s.hasSuffix(".") { s.removeLast() }
         apply(variable, "")
         return s
@@ -88,10 +88,10 @@ indirect enum MathValue {
             if open == "(", close == ")", balanced(inner) { return parse(inner) }
         }
         if topLevel(s).count > 1, !thousands(s) { return elements(s).map { .set($0) } }
-        if s.hasPrefix("\\pm"), let n = number(String(s.dropFirst(3))) {
+        if s.hasPrefix("\\pm"), let n = rational(String(s.dropFirst(3))) {
             return .set([.number(n), .number(-n)])
         }
-        if let r = s.range(of: "\\pm"), let a = number(String(s[..<r.lowerBound])), let b = number(String(s[r.upperBound...])) {
+        if let r = s.range(of: "\\pm"), let a = rational(String(s[..<r.lowerBound])), let b = rational(String(s[r.upperBound...])) {
             return .set([.number(a + b), .number(a + -b)])
         }
         if s == "\\infty" || s == "+\\infty" { return .infinity(negative: false) }
@@ -139,11 +139,15 @@ indirect enum MathValue {
         k >= 0 ? ExactNumber(BigInt(10).power(k), 1) : ExactNumber(1, BigInt(10).power(-k))
     }
 
-    private static let fraction = try! NSRegularExpression(pattern: #"^(\d*)\\frac\{([^{}]+)\}\{([^{}]+)\}$"#)
-    private static let scientific = try! NSRegularExpression(pattern: #"^(?:([\d.]+)(?:\\times|\\cdot|\*))?10\^\{?([-+]?\d+)\}?$"#)
+    private static let mixed = try! NSRegularExpression(pattern: #"^(\d+)\\frac\{([^{}]+)\}\{([^{}]+)\}$"#)
     private static let eNotation = try! NSRegularExpression(pattern: #"^(\d+(?:\.\d+)?)[eE]([-+]?\d+)$"#)
 
-    /// An exact number: sign, integer, decimal, `a/b`, `\frac{a}{b}`, a mixed number `2\frac{1}{3}`, `3\times10^{5}`, `1.5e3`.
+    /// A rational however it is written: what `number` reads, or an expression (`\frac{a}{b}`, `3\times10^{5}`,
+    /// `\sqrt{4}`) whose exact value is rational.
+    static func rational(_ s: String) -> ExactNumber? { number(s) ?? RadicalExpression.parse(s)?.rational }
+
+    /// What `RadicalExpression` does not read as a number: a sign, an integer, decimal or `a/b` with thousands
+    /// separators, a mixed number `2\frac{1}{3}` (implicit multiplication would make it 2/3), `1.5e3`.
     static func number(_ raw: String) -> ExactNumber? {
         var s = raw, negative = false
         while let c = s.first, c == "-" || c == "+" || c == "\u{2212}" {
@@ -151,26 +155,19 @@ indirect enum MathValue {
             s.removeFirst()
         }
         guard !s.isEmpty else { return nil }
-        func groups(_ r: NSRegularExpression) -> [String?]? {
+        func groups(_ r: NSRegularExpression) -> [String]? {
             let ns = s as NSString
             guard let m = r.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)) else { return nil }
-            return (1..<m.numberOfRanges).map { m.range(at: $0).location == NSNotFound ? nil : ns.substring(with: m.range(at: $0)) }
+            return (1..<m.numberOfRanges).map { ns.substring(with: m.range(at: $0)) }
         }
         var value: ExactNumber?
-        if s.contains("\\frac"), let g = groups(fraction) {
-            guard let top = number(g[1]!), let bottom = number(g[2]!), bottom.numerator != 0 else { return nil }
-            var v = ExactNumber(top.numerator * bottom.denominator, top.denominator * bottom.numerator)
-            if let whole = g[0], !whole.isEmpty {
-                guard let w = ExactNumber.parse(whole), v.numerator >= 0 else { return nil }
-                v = w + v
-            }
-            value = v
-        } else if s.contains("10^"), let g = groups(scientific) {
-            guard let k = Int(g[1]!), abs(k) < 400 else { return nil }
-            let mantissa = g[0].flatMap { ExactNumber.parse($0) } ?? ExactNumber(1, 1)
-            value = mantissa * power10(k)
+        if s.contains("\\frac"), let g = groups(mixed) {
+            guard let whole = ExactNumber.parse(g[0]), let top = rational(g[1]), let bottom = rational(g[2]), bottom.numerator != 0 else { return nil }
+            let part = ExactNumber(top.numerator * bottom.denominator, top.denominator * bottom.numerator)
+            guard part.numerator >= 0 else { return nil }
+            value = whole + part
         } else if let g = groups(eNotation) {
-            guard let m = ExactNumber.parse(g[0]!), let k = Int(g[1]!), abs(k) < 400 else { return nil }
+            guard let m = ExactNumber.parse(g[0]), let k = Int(g[1]), abs(k) < 400 else { return nil }
             value = m * power10(k)
         } else if s.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "." || $0 == "," || $0 == "/" }) {
             value = ExactNumber.parse(s)

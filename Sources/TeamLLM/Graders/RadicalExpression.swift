@@ -34,7 +34,7 @@ struct RadicalExpression: Equatable {
         return Self(t)
     }
 
-    static func * (a: Self, b: Self) -> Self? {
+    static func * (a: Self, b: Self) -> Self {
         var t: [Basis: ExactNumber] = [:]
         for (k1, q1) in a.terms {
             for (k2, q2) in b.terms {
@@ -123,16 +123,16 @@ struct RadicalExpression: Equatable {
             guard var value = power() else { return nil }
             while i < chars.count {
                 if eat("\\cdot") || eat("\\times") || eat("*") {
-                    guard let f = power(), let v = value * f else { return nil }
-                    value = v
+                    guard let f = power() else { return nil }
+                    value = value * f
                 } else if eat("/") {
-                    guard let f = power(), let inv = f.inverse, let v = value * inv else { return nil }
-                    value = v
+                    guard let inv = power()?.inverse else { return nil }
+                    value = value * inv
                 } else if chars[i] == "+" || chars[i] == "-" || chars[i] == "}" || chars[i] == ")" {
                     break
                 } else {
-                    guard let f = power(), let v = value * f else { return nil } // implicit: 3\sqrt{2}, 2\pi
-                    value = v
+                    guard let f = power() else { return nil } // implicit: 3\sqrt{2}, 2\pi
+                    value = value * f
                 }
             }
             return value
@@ -146,12 +146,8 @@ struct RadicalExpression: Equatable {
             if eat("-") { digits = "-" }
             while i < chars.count, chars[i].isASCIIDigit, braced || digits.filter(\.isASCIIDigit).isEmpty { digits.append(chars[i]); i += 1 }
             if braced, !eat("}") { return nil }
-            guard let n = Int(digits), abs(n) <= 32 else { return nil }
-            var result = RadicalExpression(rational: ExactNumber(1, 1))
-            let unit = n < 0 ? base.inverse : base
-            guard let u = unit else { return nil }
-            for _ in 0..<abs(n) { guard let r = result * u else { return nil }; result = r }
-            return result
+            guard let n = Int(digits), abs(n) < 400, let unit = n < 0 ? base.inverse : base else { return nil }
+            return (0..<abs(n)).reduce(RadicalExpression(rational: ExactNumber(1, 1))) { r, _ in r * unit }
         }
 
         mutating func factor() -> RadicalExpression? {

@@ -22,14 +22,14 @@ public enum TextGrading {
         var outputs: [String] = [], problems: [String] = []
         let catalog = GraderCatalog.grader(named: name)
         for (n, raw) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            let where_ = "\(file):\(n + 1)"
+            let place = "\(file):\(n + 1)"
             if raw.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
             guard let object = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any] else {
-                problems.append("\(where_): not a JSON object"); continue
+                problems.append("\(place): not a JSON object"); continue
             }
-            guard let id = object["id"].flatMap(scalarText) else { problems.append("\(where_): field 'id' is missing or not a string or number"); continue }
-            guard let response = object["response"] as? String else { problems.append("\(where_): field 'response' is missing or not a string"); continue }
-            guard let gold = object["gold"].flatMap(scalarText) else { problems.append("\(where_): field 'gold' is missing or not a string or number"); continue }
+            guard let id = object["id"].flatMap(scalarText) else { problems.append("\(place): field 'id' is missing or not a string or number"); continue }
+            guard let response = object["response"] as? String else { problems.append("\(place): field 'response' is missing or not a string"); continue }
+            guard let gold = object["gold"].flatMap(scalarText) else { problems.append("\(place): field 'gold' is missing or not a string or number"); continue }
             var out: [String: Any] = ["id": id]
             if let catalog {
                 let g = catalog.grade(response: response, gold: gold)
@@ -41,10 +41,10 @@ public enum TextGrading {
                 out["reason"] = g.reason ?? NSNull()
             } else {
                 guard let choices = object["choices"] as? [String], !choices.isEmpty else {
-                    problems.append("\(where_): field 'choices' (a list of option texts) is needed by the multiple-choice grader"); continue
+                    problems.append("\(place): field 'choices' (a list of option texts) is needed by the multiple-choice grader"); continue
                 }
                 guard let goldIndex = optionIndex(gold, count: choices.count) else {
-                    problems.append("\(where_): field 'gold' '\(gold)' is neither a letter nor an index of the \(choices.count) choices"); continue
+                    problems.append("\(place): field 'gold' '\(gold)' is neither a letter nor an index of the \(choices.count) choices"); continue
                 }
                 let g = MultipleChoice().grade(response: response, options: choices, gold: goldIndex)
                 out["verdict"] = g.verdict.rawValue
