@@ -1,7 +1,7 @@
 # TeamLLM: `make test` and `make demo` do all set-up themselves on a fresh Debian machine.
 SHELL := /bin/bash
 DATA_DIR ?= $(if $(TEAMLLM_DATA_DIR),$(TEAMLLM_DATA_DIR),$(CURDIR)/../shared/data)
-DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev bubblewrap python3
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev bubblewrap python3
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: deps build test demo demo-http bench bench-python-client clean

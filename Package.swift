@@ -24,9 +24,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "BigInt", package: "BigInt"),
+                "CZlib",
             ],
             plugins: ["BuildInfo"]
         ),
+        // zlib from Debian's zlib1g-dev, for gzipped benchmark files (HumanEval ships as .jsonl.gz).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
         // The HTTP provider: URLSession (FoundationNetworking, libcurl), no package dependency.
         .target(name: "TeamLLMOpenRouter", dependencies: ["TeamLLM"]),

@@ -88,7 +88,7 @@ func graderBenchmarks() async throws {
     }
     let input = Data(lines.joined(separator: "\n").utf8)
     var outputs: [String] = []
-    let t = try await seconds { outputs = TextGrading.grade(lines: input, file: "math500", grader: "boxed-latex").outputs }
+    let t = try await seconds { outputs = TextGrading.grade(lines: input, file: "math500", grader: BoxedLatex()).outputs }
     let correct = outputs.filter { $0.contains("\"verdict\":\"correct\"") }.count
     print(String(format: "grade (boxed-latex) of MATH-500's %d reference solutions: %.3f s, %d correct (target < 1 s)", outputs.count, t, correct))
 }

@@ -11,13 +11,13 @@ struct GradeCommand: ParsableCommand {
     @Option(help: "The JSONL file to grade.") var input: String
 
     func run() throws {
-        let name: String
+        let chosen: any Grader
         let data: Data
         do {
-            name = try TextGrading.grader(grader)
+            chosen = try TextGrading.grader(grader)
             data = try Data(contentsOf: URL(fileURLWithPath: input))
         } catch { throw fail(error) }
-        let (outputs, problems) = TextGrading.grade(lines: data, file: input, grader: name)
+        let (outputs, problems) = TextGrading.grade(lines: data, file: input, grader: chosen)
         FileHandle.standardOutput.write(Data(outputs.map { $0 + "\n" }.joined().utf8))
         for p in problems { FileHandle.standardError.write(Data("error: \(p)\n".utf8)) }
         if !problems.isEmpty { throw ExitCode(1) }

@@ -10,9 +10,13 @@ struct ProviderTests {
     }
 
     /// One simulated call for a made-up item: the provider is told the item through its prompt index only.
-    func call(_ settings: SimulatedSettings, item: Int, gold: String, format: AnswerFormat = .number, model: ModelEntry, seed: Int = 1) async throws -> ProviderResponse {
+    func call(_ settings: SimulatedSettings, item: Int, gold: String, format: AnswerFormat = .number, model: ModelEntry, seed: Int = 1,
+              choices: [String]? = nil, order: [Int]? = nil) async throws -> ProviderResponse {
         let messages = [ChatMessage(role: "user", content: "question \(item)")]
-        let asked = PromptIndex.Entry(benchmark: entry(format), item: Item(index: item, id: "\(item)", question: "question \(item)", gold: gold, fields: [:]))
+        var question = Item(index: item, id: "\(item)", question: "question \(item)", gold: gold, fields: [:])
+        question.choices = choices
+        question.choiceOrder = order
+        let asked = PromptIndex.Entry(benchmark: entry(format), item: question)
         let p = SimulatedProvider(settings: settings, prompts: try PromptIndex([(messages, asked)]), models: [model], masterSeed: seed)
         let request = ProviderRequest(provider: .simulated, baseURL: p.baseURL(for: model), model: model.slug,
                                       messages: messages, temperature: 0, maxTokens: 300, seed: item, sample: 0)
@@ -88,7 +92,14 @@ struct ProviderTests {
         let model = try #require(try Fixtures.registry().models["sim-small"])
         let never = SimulatedSettings(commonMode: 1, sleepScale: 0, accuracy: ["sim-small": 1])
         let letter = try await call(never, item: 1, gold: "B", format: .letter, model: model)
-        #expect(letter.answerText.contains("ANSWER: ") && !letter.answerText.hasSuffix("ANSWER: B"))
+        #expect(letter.answerText.contains("Answer: ") && !letter.answerText.hasSuffix("Answer: B"))
+        // With options shown in a shuffled order, the letter is the one the prompt showed for the gold option.
+        let shuffled = try await call(SimulatedSettings(commonMode: 0, sleepScale: 0, accuracy: ["sim-small": 1]), item: 1, gold: "0", format: .letter,
+                                      model: model, choices: ["w", "x", "y", "z"], order: [2, 3, 0, 1])
+        #expect(shuffled.answerText.hasSuffix("Answer: C"))
+        #expect(MultipleChoice().grade(response: shuffled.answerText, item: GradingItem(gold: "0", choices: ["y", "z", "w", "x"], choiceOrder: [2, 3, 0, 1])).verdict == .correct)
+        let wrongLetter = try await call(never, item: 1, gold: "0", format: .letter, model: model, choices: ["w", "x", "y", "z"], order: [2, 3, 0, 1])
+        #expect(wrongLetter.answerText.contains("Answer: ") && !wrongLetter.answerText.hasSuffix("Answer: C"))
         let boxed = try await call(never, item: 1, gold: "\\frac{1}{2}", format: .boxed, model: model)
         #expect(boxed.answerText.contains("\\boxed{") && !boxed.answerText.contains("\\boxed{\\frac{1}{2}}"))
         let always = SimulatedSettings(commonMode: 0, sleepScale: 0, accuracy: ["sim-small": 1])

@@ -14,7 +14,7 @@ struct TextGradingTests {
 
         {"id": 6, "response": "\\\\boxed{0.4}", "gold": 0.5}
         """
-        let (outputs, problems) = TextGrading.grade(lines: Data(input.utf8), file: "in.jsonl", grader: "boxed-latex")
+        let (outputs, problems) = TextGrading.grade(lines: Data(input.utf8), file: "in.jsonl", grader: BoxedLatex())
         #expect(problems == ["in.jsonl:2: field 'gold' is missing or not a string or number", "in.jsonl:3: not a JSON object"])
         let rows = try outputs.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         #expect(rows.map { $0["id"] as? String } == ["1", "4", "6"])
@@ -31,7 +31,7 @@ struct TextGradingTests {
         {"id": 3, "response": "The answer is (B).", "gold": "D", "choices": ["x", "y", "z"]}
         {"id": 4, "response": "The answer is (B).", "gold": "B"}
         """
-        let (outputs, problems) = TextGrading.grade(lines: Data(input.utf8), file: "mc.jsonl", grader: "multiple-choice")
+        let (outputs, problems) = TextGrading.grade(lines: Data(input.utf8), file: "mc.jsonl", grader: MultipleChoice())
         #expect(outputs.count == 2 && outputs.allSatisfy { $0.contains("\"verdict\":\"correct\"") && $0.contains("\"canonical\":\"1\"") })
         #expect(problems.count == 2 && problems[0].hasPrefix("mc.jsonl:3:") && problems[1].hasPrefix("mc.jsonl:4:"))
     }
@@ -40,6 +40,7 @@ struct TextGradingTests {
     func refusals() {
         #expect(throws: TextGradingError.self) { try TextGrading.grader("sympy") }
         #expect(throws: TextGradingError.self) { try TextGrading.grader("boxed-latex@9") }
-        #expect((try? TextGrading.grader("boxed-latex@1")) == "boxed-latex")
+        #expect((try? TextGrading.grader("boxed-latex@1"))?.identity.description == "boxed-latex@1")
+        #expect((try? TextGrading.grader("boxed-latex"))?.identity.description == "boxed-latex@2") // the newest
     }
 }

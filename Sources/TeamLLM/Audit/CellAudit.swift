@@ -26,8 +26,11 @@ public enum CellAudit {
             let attempts = attemptRecords.filter { $0.payload.cell == cell }
             for g in grades where g.payload.cell == cell {
                 let r = g.payload
-                out += "grade (grades.jsonl:\(g.seq)): \(r.verdict.rawValue.uppercased()) by \(r.grader)@\(r.graderVersion) on \(r.attempt)\n"
-                out += "  extracted '\(r.extracted ?? "")' at scalars \(r.span.map { "[\($0[0]), \($0[1]))" } ?? "-") by rule \(r.rule ?? "-"); gold '\(r.gold)'\(r.reason.map { "; \($0)" } ?? "")\n"
+                out += "grade (grades.jsonl:\(g.seq)): \(r.verdict.rawValue.uppercased()) by \(r.identity) (config \(r.graderConfig.map { String($0.prefix(12)) + "…" } ?? "-")) on \(r.attempt)\n"
+                out += "  extracted '\(r.extracted ?? "")' at scalars \(r.span.map { "[\($0[0]), \($0[1]))" } ?? "-") by rule \(r.rule ?? "-"); canonical '\(r.canonical ?? "-")'; gold '\(r.gold)'\(r.reason.map { "; \($0)" } ?? "")\n"
+                if let choices = r.choices {
+                    out += "  options as shown: " + choices.enumerated().map { "\(MultipleChoice.letter($0.offset))=\(r.choiceOrder?[$0.offset] ?? $0.offset) '\($0.element)'" }.joined(separator: ", ") + "\n"
+                }
             }
             for a in attempts {
                 let r = a.payload
@@ -51,7 +54,7 @@ public enum CellAudit {
                     let (request, response) = try cache.rawPair(entry)
                     out += "  raw request (index.sqlite row \(entry.requestKey.prefix(12))…, sha256 checked):\n\(indent(String(decoding: request, as: UTF8.self)))\n"
                     out += "  raw response sha256 \(entry.responseHash) (\(try cache.location(of: entry.responseHash).map { "\(cache.packURL($0.pack).path) at byte \($0.offset)" } ?? "-")):\n\(indent(String(decoding: response, as: UTF8.self)))\n"
-                    if let span = grades.last(where: { $0.payload.attempt == r.attempt })?.payload.span {
+                    if let span = CellOutcome.counting(grades.map(\.payload).filter { $0.attempt == r.attempt })?.span {
                         out += "  answer text with the extracted span marked:\n\(indent(mark(entry.answerText, span)))\n"
                     }
                 }

@@ -69,7 +69,9 @@ public enum Verifier {
         var state = RunState()
         struct Seen { let cell: CellID; let failed: Bool }
         var attempts: [String: Seen] = [:]
-        var lastAttempt: [CellID: (id: String, failed: Bool, seq: Int)] = [:]
+        struct Last: AttemptOutcome { let attempt: String; let status: AttemptStatus; let seq: Int }
+        // Streamed in record order, so each cell's entry ends as `CellOutcome.final` of its attempts.
+        var lastAttempt: [CellID: Last] = [:]
         var graded = Set<String>()
         var gradedBy = Set<String>()
         var answers: [String: String] = [:]
@@ -105,7 +107,7 @@ public enum Verifier {
                 let r = a.payload
                 if attempts[r.attempt] != nil { problems.append("attempts.jsonl:\(a.seq) (\(r.attempt)): attempt id appears twice") }
                 attempts[r.attempt] = Seen(cell: r.cell, failed: r.status == .failed)
-                lastAttempt[r.cell] = (r.attempt, r.status == .failed, a.seq)
+                lastAttempt[r.cell] = Last(attempt: r.attempt, status: r.status, seq: a.seq)
                 if state.phase(r.cell) < .executing {
                     problems.append("attempts.jsonl:\(a.seq) (\(r.attempt)): cell \(r.cell) never entered EXECUTING in events.jsonl")
                 }
@@ -133,9 +135,15 @@ public enum Verifier {
                     problems.append("\(place): grades attempt \(r.attempt), which is not a completed attempt of this cell"); return
                 }
                 guard let text = answers[r.attempt] else { return } // the attempt's own problem is already listed
-                guard let grader = GraderCatalog.grader(named: r.grader), grader.version == r.graderVersion else { return }
-                let again = grader.grade(response: text, gold: r.gold)
-                if again.verdict != r.verdict || again.extracted != r.extracted || again.span.map({ [$0.lowerBound, $0.upperBound] }) != r.span {
+                // Each grade is re-made by the version that made it; a version this build lacks is a problem, not a skip.
+                guard let grader = GraderCatalog.grader(named: r.grader, version: r.graderVersion) else {
+                    problems.append("\(place): graded by \(r.identity), which this build does not have (versions of \(r.grader): \(GraderCatalog.versions(of: r.grader).joined(separator: ", ")))"); return
+                }
+                if let config = r.graderConfig, config != grader.identity.configHash {
+                    problems.append("\(place): \(r.identity) ran with configuration \(config.prefix(12))…, this build's \(r.identity) has \(grader.identity.configHash.prefix(12))…"); return
+                }
+                let again = grader.grade(response: text, item: r.item)
+                if !r.holds(again) {
                     problems.append("\(place): regrading the stored answer gives \(again.verdict.rawValue) ('\(again.extracted ?? "")'), the record says \(r.verdict.rawValue) ('\(r.extracted ?? "")')")
                 }
             }
@@ -145,8 +153,8 @@ public enum Verifier {
 
         let attempted = Set(attempts.values.map(\.cell))
         for (cell, last) in lastAttempt.sorted(by: { $0.value.seq < $1.value.seq })
-        where state.phase(cell) == .completed && !last.failed && !graded.contains(last.id) {
-            problems.append("attempts.jsonl:\(last.seq) (\(last.id)): cell \(cell) is COMPLETED but its answer has no grade")
+        where state.phase(cell) == .completed && !CellOutcome.isWhole(final: last, graded: graded.contains) {
+            problems.append("attempts.jsonl:\(last.seq) (\(last.attempt)): cell \(cell) is COMPLETED but its answer has no grade")
         }
         for (cell, phase) in state.phases where phase >= .verifying && !attempted.contains(cell) {
             problems.append("events.jsonl: cell \(cell) reached \(phase.rawValue.uppercased()) with no attempt on record")

@@ -290,15 +290,14 @@ struct CellContext: Sendable {
     private func grade(_ cell: PlannedCell, attempt: LiveState.AttemptSummary?, answer: String?) throws -> Encoded<GradeRecord>? {
         guard let attempt, attempt.status != .failed else { return nil }
         let bench = plan.benchmark(of: cell)
-        guard let grader = GraderCatalog.grader(named: bench.grader) else { throw RunError.corrupt("grader \(bench.grader) is not available") }
+        let grader: any Grader
+        do { grader = try GraderCatalog.grader(spec: plan.grader(of: cell)) } catch { throw RunError.corrupt("benchmark \(bench.id): \(error)") }
         guard let text = answer else {
             throw RunError.corrupt("attempt \(attempt.attempt) cites request \(attempt.request.prefix(12))…, which the cache does not hold")
         }
-        let item = plan.item(of: cell)
-        let g = grader.grade(response: text, gold: item.gold)
-        return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: grader.name, graderVersion: grader.version,
-                                       extracted: g.extracted, span: g.span.map { [$0.lowerBound, $0.upperBound] }, rule: g.rule,
-                                       gold: item.gold, verdict: g.verdict, reason: g.reason))
+        let item = plan.item(of: cell).grading
+        return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: grader.identity, item: item,
+                                       grade: grader.grade(response: text, item: item)))
     }
 }
 

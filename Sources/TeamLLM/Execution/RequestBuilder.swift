@@ -8,7 +8,10 @@ struct RequestBuilder: Sendable {
 
     /// The messages that ask an item: its benchmark's template rendered with the item's fields.
     static func messages(item: Item, benchmark bench: BenchmarkEntry, registry: Registry) throws -> [ChatMessage] {
-        try template(of: bench, registry).render(item.fields.merging(["question": item.question]) { $1 })
+        var fields = item.fields
+        fields["question"] = item.question
+        if let choices = item.choiceLines { fields["choices"] = choices }
+        return try template(of: bench, registry).render(fields)
     }
 
     private static func template(of bench: BenchmarkEntry, _ registry: Registry) throws -> PromptTemplate {

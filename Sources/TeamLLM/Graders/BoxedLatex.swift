@@ -13,21 +13,32 @@ import Foundation
 /// their brackets, sets and bare lists unordered, `x = 3` as `3`, `\pm`, `\text{…}` answers, units after a number,
 /// radicals and π exactly (`RadicalExpression`). What that cannot decide (variables, a division by a sum) is
 /// `ungradable` with both forms in the reason, unless the two normalised forms are identical.
+/// Version 2 adds matrices (`pmatrix`, `bmatrix`, `Bmatrix`, `matrix`: entry by entry, shape counts; a matrix
+/// against a tuple is undecided); version 1 compares them only as normalised text.
 public struct BoxedLatex: Grader {
+    /// The released versions; each keeps its verdicts for good.
+    public enum Version: String, Sendable, CaseIterable {
+        case v1 = "1", v2 = "2"
+    }
     public let name = "boxed-latex"
-    public let version = "1"
+    public var version: String { release.rawValue }
+    public let release: Version
+    public var configuration: [String: String] { ["matrices": release == .v1 ? "text" : "entries"] }
 
-    public init() {}
+    /// The newest version unless one is named.
+    public init(version: Version = .v2) { release = version }
 
-    public func grade(response: String, gold: String) -> Grade {
-        guard let goldAnswer = MathAnswer(gold) else {
+    public func grade(response: String, item: GradingItem) -> Grade {
+        let gold = item.gold
+        let matrices = release != .v1
+        guard let goldAnswer = MathAnswer(gold, matrices: matrices) else {
             return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "gold '\(gold)' is empty")
         }
         guard let found = Self.extract(response) else {
             return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil,
                          reason: "no \\boxed answer, final-answer statement, display math or inline math in the response")
         }
-        guard let answer = MathAnswer(found.text) else {
+        guard let answer = MathAnswer(found.text, matrices: matrices) else {
             return Grade(verdict: .ungradable, extracted: found.text, span: found.span, rule: found.rule, reason: "the extracted answer is empty")
         }
         let canonical = answer.value?.key ?? answer.normalized

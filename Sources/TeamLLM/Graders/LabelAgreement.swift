@@ -26,7 +26,7 @@ public struct LabelAgreement: Sendable {
         var order: [String] = []
         var out: [Disagreement] = []
         for (cell, attempts) in state.attempts.sorted(by: { $0.key < $1.key }) {
-            guard let a = attempts.last, a.provider == .replay, let g = state.grades[a.attempt]?.last,
+            guard let a = CellOutcome.final(attempts), a.provider == .replay, let g = CellOutcome.counting(state.grades[a.attempt]),
                   let entry = try cache.lookup(a.request) else { continue }
             let body = try cache.body(entry.responseHash)
             guard let label = try CanonicalJSON.decode(Body.self, from: body).replay?.publisher_is_correct else { continue }

@@ -8,7 +8,13 @@ struct MathAnswer {
     /// Nil when the answer holds something without an exact value here (a variable, a division by a sum, `\sqrt[3]`).
     let value: MathValue?
 
-    init?(_ raw: String) {
+    /// `matrices`: read `\begin{pmatrix}…\end{pmatrix}` entry by entry (boxed-latex 2 and later).
+    init?(_ raw: String, matrices: Bool = false) {
+        if matrices, let m = MathAnswer.matrix(raw) {
+            normalized = m.normalized
+            value = m.value
+            return
+        }
         let n = MathAnswer.normalize(raw)
         guard !n.isEmpty else { return nil }
         normalized = n
@@ -19,7 +25,34 @@ struct MathAnswer {
     func equivalent(to other: MathAnswer) -> Bool? {
         if normalized == other.normalized { return true }
         guard let a = value, let b = other.value else { return nil }
+        // A column vector may be meant as a tuple: shapes of different kinds are not decided here.
+        if a.isMatrix != b.isMatrix { return nil }
         return a.key == b.key
+    }
+
+    private static let matrixPattern = try! NSRegularExpression(
+        pattern: #"^\s*\$*\s*\\begin\{([pbB]?matrix)\}(.*)\\end\{\1\}\s*\$*\s*$"#, options: [.dotMatchesLineSeparators])
+
+    /// A matrix answer: rows split at `\\`, entries at `&`, each entry read as an answer of its own.
+    private static func matrix(_ raw: String) -> (normalized: String, value: MathValue?)? {
+        let ns = raw as NSString
+        guard let m = matrixPattern.firstMatch(in: raw, range: NSRange(location: 0, length: ns.length)) else { return nil }
+        var rows = ns.substring(with: m.range(at: 2)).components(separatedBy: "\\\\").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if rows.last?.isEmpty == true { rows.removeLast() }
+        guard !rows.isEmpty else { return nil }
+        var texts: [[String]] = [], values: [[MathValue]]? = []
+        for row in rows {
+            var t: [String] = [], v: [MathValue] = []
+            for entry in row.components(separatedBy: "&") {
+                guard let a = MathAnswer(entry) else { return nil } // an empty entry: not a matrix answer
+                t.append(a.normalized)
+                if let x = a.value { v.append(x) } else { values = nil }
+            }
+            texts.append(t)
+            values?.append(v)
+        }
+        guard Set(texts.map(\.count)).count == 1 else { return nil } // ragged rows
+        return ("matrix[" + texts.map { $0.joined(separator: "&") }.joined(separator: ";") + "]", values.map { .matrix($0) })
     }
 
     // Presentation only: none of these rewrites can change which value an answer denotes.
@@ -64,6 +97,10 @@ indirect enum MathValue {
     case word(String)
     /// Radicals and multiples of π, exactly (`3\sqrt{13}`, `\frac{\pi}{2}`).
     case algebraic(RadicalExpression)
+    /// Rows of entries: shape and order count.
+    case matrix([[MathValue]])
+
+    var isMatrix: Bool { if case .matrix = self { true } else { false } }
 
     /// Equal keys mean equal answers: `1/2`, `0.5` and `\frac{1}{2}` all give `1/2`.
     var key: String {
@@ -74,6 +111,7 @@ indirect enum MathValue {
         case .set(let items): "{" + items.map(\.key).sorted().joined(separator: ",") + "}"
         case .word(let w): "word:" + w.lowercased()
         case .algebraic(let r): "alg:" + r.key
+        case .matrix(let rows): "matrix[" + rows.map { $0.map(\.key).joined(separator: "&") }.joined(separator: ";") + "]"
         }
     }
 

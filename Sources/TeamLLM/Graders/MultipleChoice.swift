@@ -10,25 +10,54 @@ import Foundation
 /// *unparsed*: scored incorrect, its reason starting `unparsed`, so it can be counted apart. With no letter,
 /// a statement quoting exactly one option's text picks that option. A response that is only a letter counts.
 /// Reasoning before the last `</think>` is ignored.
-public struct MultipleChoice: Sendable {
+public struct MultipleChoice: Grader {
     public let name = "multiple-choice"
     public let version = "1"
+    public let configuration: [String: String] = [:]
 
     public init() {}
 
+    /// Grades against the options as shown (`item.choices`) and their dataset order (`item.choiceOrder`); the gold
+    /// and the canonical key are original option indices, so a shuffled presentation groups with any other.
+    public func grade(response: String, item: GradingItem) -> Grade {
+        guard let choices = item.choices, !choices.isEmpty else {
+            return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "the item has no options")
+        }
+        let order = item.choiceOrder ?? Array(choices.indices)
+        guard Set(order) == Set(choices.indices), order.count == choices.count, let gold = Int(item.gold), let shown = order.firstIndex(of: gold) else {
+            return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil,
+                         reason: "gold '\(item.gold)' or the option order \(order) does not fit the \(choices.count) options")
+        }
+        let g = grade(response: response, options: choices, gold: shown)
+        return Grade(verdict: g.verdict, extracted: g.choice.map { Self.letter($0) }, span: g.span, rule: g.rule, reason: g.reason,
+                     canonical: g.choice.map { String(order[$0]) })
+    }
+
+    /// The letter of the option shown at `index` (A for 0).
+    public static func letter(_ index: Int) -> String { String(UnicodeScalar(UInt8(65 + index))) }
+
     /// The decision about one response to a question with `options`, whose correct one has index `gold`.
     public func grade(response: String, options: [String], gold: Int) -> MultipleChoiceGrade {
-        let text = response.range(of: "</think>", options: .backwards).map { String(response[$0.upperBound...]) } ?? response
-        let chars = Array(text.map(Self.halfWidth))
+        let thinkEnd = response.range(of: "</think>", options: .backwards)
+        let text = thinkEnd.map { String(response[$0.upperBound...]) } ?? response
+        let skipped = thinkEnd.map { response.unicodeScalars.distance(from: response.unicodeScalars.startIndex, to: $0.upperBound) } ?? 0
+        let textChars = Array(text)
+        let chars = textChars.map(Self.halfWidth)
+        /// [start, end) in scalars of the response of `count` characters from character `at` of `text`.
+        func span(_ at: Int, _ count: Int = 1) -> Range<Int> {
+            let lo = skipped + textChars[..<at].reduce(0) { $0 + $1.unicodeScalars.count }
+            return lo..<(lo + textChars[at..<(at + count)].reduce(0) { $0 + $1.unicodeScalars.count })
+        }
         let statements = Self.anchors(in: chars)
         for start in statements.reversed() {
             switch Self.letter(after: start, in: chars, optionCount: options.count) {
             case .none: break
-            case .some(.success(let index)): return MultipleChoiceGrade(choice: index, gold: gold, rule: "answer_statement", reason: nil)
+            case .some(.success(let found)):
+                return MultipleChoiceGrade(choice: found.index, gold: gold, rule: "answer_statement", reason: nil, span: span(found.at))
             case .some(.failure(let why)): return MultipleChoiceGrade(choice: nil, gold: gold, rule: "answer_statement", reason: "unparsed: " + why.why)
             }
-            if let index = Self.quoted(after: start, in: chars, options: options) {
-                return MultipleChoiceGrade(choice: index, gold: gold, rule: "option_text", reason: nil)
+            if let found = Self.quoted(after: start, in: chars, options: options) {
+                return MultipleChoiceGrade(choice: found.index, gold: gold, rule: "option_text", reason: nil, span: found.at.map { span($0, found.length) })
             }
         }
         let bare = String(chars).filter { !" \n\t*$().:[]{}".contains($0) }
@@ -37,7 +66,7 @@ public struct MultipleChoice: Sendable {
             guard i < options.count else {
                 return MultipleChoiceGrade(choice: nil, gold: gold, rule: "bare_letter", reason: "unparsed: letter \(c) is not one of the \(options.count) options")
             }
-            return MultipleChoiceGrade(choice: i, gold: gold, rule: "bare_letter", reason: nil)
+            return MultipleChoiceGrade(choice: i, gold: gold, rule: "bare_letter", reason: nil, span: chars.firstIndex(of: c).map { span($0) })
         }
         return MultipleChoiceGrade(choice: nil, gold: gold, rule: nil, reason: "unparsed: no answer statement names an option")
     }
@@ -78,7 +107,7 @@ public struct MultipleChoice: Sendable {
     private static let ordinaryContinuations: Set<String> = ["because", "since", "as", "which", "is", "and", "or", "the"]
 
     /// The option a statement names: nil when it names no letter, a failure when it names two or one out of range.
-    private static func letter(after start: Int, in c: [Character], optionCount: Int) -> Result<Int, Failure>? {
+    private static func letter(after start: Int, in c: [Character], optionCount: Int) -> Result<(index: Int, at: Int), Failure>? {
         var i = start, wrapped = false
         func skipWrappers() {
             while i < c.count {
@@ -96,7 +125,7 @@ public struct MultipleChoice: Sendable {
         }
         skipWrappers()
         guard i < c.count, let first = index(of: c[i], uppercaseOnly: false) else { return nil }
-        let letter = c[i]
+        let letter = c[i], at = i
         let next = i + 1 < c.count ? c[i + 1] : " "
         guard !next.isLetter, !next.isNumber, next != "'" else { return nil } // part of a word
         let closedByParen = next == ")"
@@ -121,11 +150,11 @@ public struct MultipleChoice: Sendable {
             }
         }
         guard first < optionCount else { return .failure(Failure("letter \(letter) is not one of the \(optionCount) options")) }
-        return .success(first)
+        return .success((first, at))
     }
 
-    /// The one option whose text the statement (to the end of its sentence) quotes, if exactly one.
-    private static func quoted(after start: Int, in c: [Character], options: [String]) -> Int? {
+    /// The one option whose text the statement (to the end of its sentence) quotes, if exactly one, and where.
+    private static func quoted(after start: Int, in c: [Character], options: [String]) -> (index: Int, at: Int?, length: Int)? {
         var end = start
         while end < c.count, !"\n.;!?".contains(c[end]) { end += 1 }
         let statement = String(c[start..<end]).lowercased()
@@ -133,7 +162,13 @@ public struct MultipleChoice: Sendable {
             let o = options[i].lowercased().trimmingCharacters(in: .whitespaces)
             return !o.isEmpty && statement.contains(o) && !options.indices.contains { $0 != i && options[$0].lowercased().contains(o) && statement.contains(options[$0].lowercased()) }
         }
-        return hits.count == 1 ? hits[0] : nil
+        guard hits.count == 1 else { return nil }
+        // Character by character, so an offset in `lowered` is one in `c`; where lower-casing joins or splits
+        // characters the search finds nothing and no span is claimed.
+        let o = options[hits[0]].trimmingCharacters(in: .whitespaces).map { $0.lowercased() }
+        let lowered = c[start..<end].map { $0.lowercased() }
+        let at = lowered.count < o.count ? nil : (0...(lowered.count - o.count)).first { Array(lowered[$0..<($0 + o.count)]) == o }
+        return (hits[0], at.map { start + $0 }, o.count)
     }
 
     struct Failure: Error { let why: String; init(_ why: String) { self.why = why } }
@@ -148,6 +183,8 @@ public struct MultipleChoiceGrade: Sendable, Equatable {
     public let rule: String?
     /// Starts with `unparsed` when no single offered option could be read.
     public let reason: String?
+    /// Where the letter (or the quoted option text) stands, in Unicode scalars of the response.
+    public var span: Range<Int>? = nil
 
     /// Unparsed answers score incorrect; they are counted apart through `unparsed`.
     public var verdict: Verdict { choice == gold ? .correct : .incorrect }

@@ -9,6 +9,7 @@ import Foundation
 public struct NumericExactMatch: Grader {
     public let name = "numeric-exact"
     public let version = "1"
+    public let configuration: [String: String] = [:]
 
     public init() {}
 
@@ -24,7 +25,8 @@ public struct NumericExactMatch: Grader {
         ("last_number", nil, #"(?<![\w.,/])(NUM)"#),
     ].map { ($0.0, $0.1, try! NSRegularExpression(pattern: $0.2.replacingOccurrences(of: "NUM", with: number))) }
 
-    public func grade(response: String, gold: String) -> Grade {
+    public func grade(response: String, item: GradingItem) -> Grade {
+        let gold = item.gold
         guard let goldValue = ExactNumber.parse(gold) else { // parse drops whitespace itself
             return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "gold '\(gold)' is not a number")
         }

@@ -67,6 +67,17 @@ struct CanonicalObject {
         writer.bytes.append(UInt8(ascii: "]"))
     }
 
+    mutating func field(_ k: StaticString, _ values: [String]?) {
+        guard let values else { return }
+        key(k)
+        writer.bytes.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+            writer.write(string: v)
+        }
+        writer.bytes.append(UInt8(ascii: "]"))
+    }
+
     /// A nested object member, written by `body` (omitted when `present` is false).
     mutating func field(_ k: StaticString, present: Bool = true, object body: (inout CanonicalObject) -> Void) {
         guard present else { return }

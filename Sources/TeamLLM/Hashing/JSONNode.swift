@@ -1,5 +1,5 @@
 /// A parsed or to-be-written JSON value. Numbers keep their text, so nothing is lost or reformatted.
-public enum JSONNode: Sendable {
+public enum JSONNode: Sendable, Equatable {
     case object([String: JSONNode])
     case array([JSONNode])
     case string(String)

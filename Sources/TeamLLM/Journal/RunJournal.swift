@@ -58,7 +58,7 @@ actor RunJournal {
         /// Attempts on record: the next one is numbered one more.
         let attempts: Int
         /// COMPLETED without the attempt or grade it must have (a torn line went to quarantine).
-        var needsRepair: Bool { phase == .completed && (last == nil || (last!.status != .failed && !graded)) }
+        var needsRepair: Bool { phase == .completed && !CellOutcome.isWhole(final: last) { _ in graded } }
         /// The cell's next step is a new attempt (`LiveState.needsAttempt`).
         func needsAttempt(retryFailed: Bool) -> Bool { LiveState.needsAttempt(phase: phase, last: last, retryFailed: retryFailed) }
     }
@@ -66,7 +66,7 @@ actor RunJournal {
     /// Where each of a batch of cells stands.
     func snapshots(_ cells: [CellID]) -> [CellSnapshot] {
         cells.map { cell in
-            let last = state.attempts[cell]?.last
+            let last = CellOutcome.final(state.attempts[cell])
             return CellSnapshot(phase: state.ledger.phase(cell), last: last, graded: last.map { state.graded.contains($0.attempt) } ?? false,
                                 attempts: state.attempts[cell]?.count ?? 0)
         }
@@ -132,8 +132,8 @@ actor RunJournal {
         for c in cells {
             let phase = state.ledger.phase(c.id)
             guard phase == .completed else { out.append("cell \(c.id) is \(phase.rawValue.uppercased())"); continue }
-            guard let last = state.attempts[c.id]?.last else { out.append("cell \(c.id) is COMPLETED with no attempt"); continue }
-            if last.status != .failed && !state.graded.contains(last.attempt) { out.append("cell \(c.id) is COMPLETED but \(last.attempt) has no grade") }
+            guard let last = CellOutcome.final(state.attempts[c.id]) else { out.append("cell \(c.id) is COMPLETED with no attempt"); continue }
+            if !CellOutcome.isWhole(final: last, graded: state.graded.contains) { out.append("cell \(c.id) is COMPLETED but \(last.attempt) has no grade") }
         }
         return out
     }

@@ -191,14 +191,12 @@ struct LiveState: Sendable {
 
     /// `needsAttempt` for a cell of this state.
     func needsAttempt(_ cell: CellID, retryFailed: Bool) -> Bool {
-        Self.needsAttempt(phase: ledger.phase(cell), last: attempts[cell]?.last, retryFailed: retryFailed)
+        Self.needsAttempt(phase: ledger.phase(cell), last: CellOutcome.final(attempts[cell]), retryFailed: retryFailed)
     }
 
     /// True while a cell is not COMPLETED, or is COMPLETED without the attempt or grade it must have
     /// (a crash tore that line; resume appends it again).
     func needsWork(_ cell: CellID) -> Bool {
-        guard ledger.phase(cell) == .completed else { return true }
-        guard let last = attempts[cell]?.last else { return true }
-        return last.status != .failed && !graded.contains(last.attempt)
+        ledger.phase(cell) != .completed || !CellOutcome.isWhole(final: CellOutcome.final(attempts[cell]), graded: graded.contains)
     }
 }

@@ -12,6 +12,7 @@ public struct RunStatus: Sendable {
     public let spend: USD
     /// The budget cap of the last session, if recorded.
     public let budget: USD?
+    /// Cells whose grade that counts (the newest) is ungradable.
     public let ungradable: Int
     /// What was read: every record, or a live run's anchored prefix.
     public let extent: String
@@ -47,7 +48,8 @@ public struct RunStatus: Sendable {
         }
         var status = RunStatus(run: folder.id, sweep: state.sweep, cells: planned.count, byPhase: byPhase, attemptsByStatus: byStatus,
                          freeCalls: free, spend: state.spend, budget: budget,
-                         ungradable: state.grades.values.joined().filter { $0.verdict == .ungradable }.count,
+                         ungradable: planned.count { p in
+                             CellOutcome.final(state.attempts[p.cell]).flatMap { CellOutcome.counting(state.grades[$0.attempt]) }?.verdict == .ungradable },
                          extent: extent.live ? extent.summary : "")
         status.models = models
         return status
@@ -58,7 +60,7 @@ public struct RunStatus: Sendable {
         if !extent.isEmpty { s += "as of \(extent)\n" }
         s += "cells \(cells): " + Phase.allCases.map { "\($0.rawValue.uppercased()) \(byPhase[$0] ?? 0)" }.joined(separator: ", ") + "\n"
         let called = attemptsByStatus[.ok] ?? 0
-        s += "attempts: paid \(called - freeCalls), free ($0: replays and zero-cost calls) \(freeCalls), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable grades \(ungradable)\n"
+        s += "attempts: paid \(called - freeCalls), free ($0: replays and zero-cost calls) \(freeCalls), cache hits \(attemptsByStatus[.cacheHit] ?? 0), failed \(attemptsByStatus[.failed] ?? 0); ungradable cells \(ungradable)\n"
         s += "spend $\(spend)" + (budget.map { " of budget $\($0) (the last session's cap)" } ?? "") + "\n"
         s += "left: \(cells - (byPhase[.completed] ?? 0)) cells\n"
         for (model, c) in models.sorted(by: { $0.key < $1.key }) {

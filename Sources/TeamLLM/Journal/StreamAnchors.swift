@@ -42,7 +42,7 @@ public struct StreamAnchors: Sendable {
         case .tornLine:
             guard let note = s.payload.torn, let kept = note.kept else { return }
             void(note.stream, beyond: kept, place: place)
-        case .reconcile: break
+        case .reconcile, .regrade: break
         case .launch, .resume:
             if let c = s.payload.cache { cache = c }
             if let o = s.payload.settings { settings = o }

@@ -121,8 +121,12 @@ public struct BenchmarkSelection: Codable, Equatable, Sendable {
     /// Run only these item ids.
     public var subset: [String]?
     public var shuffleSeed: Int
+    /// Show a multiple-choice item's options in a seeded order (one per item, `Seeds.choiceOrder`); a scientific setting.
+    public var shuffleChoices: Bool? = nil
+    /// `name@version` of the grader, pre-registered with the sweep; nil means the registry entry's.
+    public var grader: String? = nil
 
-    enum CodingKeys: String, CodingKey { case ref, limit, subset, shuffleSeed = "shuffle_seed" }
+    enum CodingKeys: String, CodingKey { case ref, limit, subset, grader, shuffleSeed = "shuffle_seed", shuffleChoices = "shuffle_choices" }
 }
 
 /// A model and the provider that answers for it.

@@ -30,21 +30,31 @@ extension Manifest {
         }
 
         let benchmarks = try m.required("benchmarks").list().map { v in
-            let b = try v.mapping(allowed: ["ref", "limit", "subset", "shuffle_seed"])
+            let b = try v.mapping(allowed: ["ref", "limit", "subset", "shuffle_seed", "shuffle_choices", "grader"])
             let refValue = try b.required("ref")
             let ref = try refValue.string()
             guard let entry = registry.benchmarks[ref] else {
                 throw refValue.error("unknown benchmark '\(ref)'; the registry has: \(registry.benchmarks.keys.sorted().joined(separator: ", "))")
             }
-            guard GraderCatalog.grader(named: entry.grader) != nil else {
+            let graderValue = b.optional("grader")
+            let graderSpec = try graderValue?.string()
+            if let graderValue, let graderSpec {
+                guard graderSpec.contains("@") else { throw graderValue.error("name the grader with its version, NAME@VERSION (versions of \(graderSpec): \(GraderCatalog.versions(of: graderSpec).joined(separator: ", ")))") }
+                do { _ = try GraderCatalog.grader(spec: graderSpec) } catch { throw graderValue.error("\(error)") }
+            } else if (try? GraderCatalog.grader(spec: entry.grader)) == nil {
                 throw refValue.error("benchmark '\(ref)' is graded by '\(entry.grader)', which this version does not have; available: \(GraderCatalog.names.joined(separator: ", "))")
             }
             let subsetValue = b.optional("subset")
             let subset = try subsetValue?.list().map { try $0.string() }
             if let subsetValue, let subset { try rejectDuplicates(subset, in: subsetValue, what: "item") }
+            let shuffleValue = b.optional("shuffle_choices")
+            let shuffle = try shuffleValue?.bool()
+            if let shuffleValue, shuffle == true, entry.choicesFields == nil {
+                throw shuffleValue.error("benchmark '\(ref)' has no options to shuffle (its registry entry names no 'choices' field)")
+            }
             return BenchmarkSelection(ref: ref, limit: try b.optional("limit")?.int(in: 1...10_000_000),
                                       subset: subset,
-                                      shuffleSeed: try b.optional("shuffle_seed")?.int(in: 0...maxSeed) ?? 0)
+                                      shuffleSeed: try b.optional("shuffle_seed")?.int(in: 0...maxSeed) ?? 0, shuffleChoices: shuffle, grader: graderSpec)
         }
         guard !benchmarks.isEmpty else { throw try m.required("benchmarks").error("expected at least one benchmark") }
         try rejectDuplicates(benchmarks.map(\.ref), in: m.required("benchmarks"), what: "benchmark")

@@ -17,19 +17,21 @@ public struct MatrixCell: Codable, Equatable, Sendable {
     public let latencyMs: Int?
     /// The attempt whose response was graded.
     public let attempt: String?
-    /// `name@version` of the grader.
+    /// `name@version` of the grader whose grade counts here.
     public let grader: String?
     public let extracted: String?
+    /// The grade's canonical answer key (equal answers share it), for votes and agreement across models.
+    public var canonical: String? = nil
     /// The output limit of that attempt: the manifest's `max_tokens`, or the re-ask limit that produced the answer.
     public var maxTokens: Int? = nil
 
     enum CodingKeys: String, CodingKey {
-        case benchmark, item, model, sample, verdict, reason, attempt, grader, extracted
+        case benchmark, item, model, sample, verdict, reason, attempt, grader, extracted, canonical
         case costUSD = "cost_usd", tokensIn = "tokens_in", tokensOut = "tokens_out", latencyMs = "latency_ms", maxTokens = "max_tokens"
     }
 
     public static let csvColumns = ["benchmark", "item", "model", "sample", "verdict", "reason", "cost_usd", "tokens_in",
-                                    "tokens_out", "latency_ms", "attempt", "grader", "extracted", "max_tokens"]
+                                    "tokens_out", "latency_ms", "attempt", "grader", "extracted", "max_tokens", "canonical"]
 }
 
 /// The model × item correctness matrix of a run, rebuilt from its records alone.
@@ -37,8 +39,8 @@ public struct Matrix: Sendable {
     /// Every planned cell, ordered by benchmark and model (manifest order), item (dataset order), sample.
     public let cells: [MatrixCell]
 
-    /// Rebuilds the matrix from the frozen plan and the record streams.
-    public static func build(_ folder: RunFolder) throws -> Matrix {
+    /// Rebuilds the matrix from the frozen plan and the record streams, counting the grades `selection` picks.
+    public static func build(_ folder: RunFolder, grader selection: GraderSelection = .newest) throws -> Matrix {
         let manifest = try folder.manifest()
         let state = try RunState.read(folder)
         let benchOrder = Dictionary(uniqueKeysWithValues: manifest.benchmarks.enumerated().map { ($1.ref, $0) })
@@ -51,12 +53,12 @@ public struct Matrix: Sendable {
             let id = p.cell
             let attempts = state.attempts[id] ?? []
             let cost = attempts.reduce(USD.zero) { $0 + $1.costUSD }
-            guard let final = attempts.last else {
+            guard let final = CellOutcome.final(attempts) else {
                 return MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: "missing",
                                   reason: "not run (\(state.phase(id).rawValue))", costUSD: cost, tokensIn: nil, tokensOut: nil,
                                   latencyMs: nil, attempt: nil, grader: nil, extracted: nil)
             }
-            let grade = state.grades[final.attempt]?.last
+            let grade = CellOutcome.counting(state.grades[final.attempt], selection)
             let verdict: String
             let reason: String?
             if let f = final.failure {
@@ -67,6 +69,8 @@ public struct Matrix: Sendable {
                 case .incorrect: (verdict, reason) = ("incorrect", nil)
                 case .ungradable: (verdict, reason) = ("missing", "ungradable: \(g.reason ?? "")")
                 }
+            } else if case .exactly = selection, state.grades[final.attempt] != nil {
+                (verdict, reason) = ("missing", "not graded by \(selection) (teamllm regrade \(folder.id) --grader \(selection))")
             } else {
                 (verdict, reason) = ("missing", "not graded yet (\(state.phase(id).rawValue))")
             }
@@ -74,6 +78,7 @@ public struct Matrix: Sendable {
                                   costUSD: cost, tokensIn: final.tokens?.input, tokensOut: final.tokens?.output, latencyMs: final.latencyMs,
                                   attempt: final.attempt, grader: grade.map { "\($0.grader)@\($0.graderVersion)" }, extracted: grade?.extracted)
             cell.maxTokens = final.maxTokens ?? manifest.sampling.maxTokens
+            cell.canonical = grade?.canonical
             return cell
         }
         return Matrix(cells: cells)
@@ -100,7 +105,7 @@ public struct Matrix: Sendable {
         for c in cells {
             let row: [String?] = [c.benchmark, c.item, c.model, String(c.sample), c.verdict, c.reason, c.costUSD.description,
                                   c.tokensIn.map(String.init), c.tokensOut.map(String.init), c.latencyMs.map(String.init),
-                                  c.attempt, c.grader, c.extracted, c.maxTokens.map(String.init)]
+                                  c.attempt, c.grader, c.extracted, c.maxTokens.map(String.init), c.canonical]
             out += row.map(field).joined(separator: ",") + "\n"
         }
         return Data(out.utf8)

@@ -51,6 +51,12 @@ public enum Seeds {
         Digest.sha256("teamllm/order/v1|\(master)|\(id)")
     }
 
+    /// The seed of an item's option order: the first 8 bytes (big-endian) of
+    /// sha256("teamllm/choice-order/v1|<master>|<benchmark>|<item>").
+    public static func choiceOrder(master: Int, benchmark: String, item: String) -> UInt64 {
+        Digest.sha256Bytes("teamllm/choice-order/v1|\(master)|\(benchmark)|\(item)").prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
     /// Sort key for choosing a limited subset: sha256("teamllm/subset/v1|<shuffle seed>|<benchmark>|<item>").
     public static func subsetKey(shuffleSeed: Int, benchmark: String, item: String) -> String {
         Digest.sha256("teamllm/subset/v1|\(shuffleSeed)|\(benchmark)|\(item)")

@@ -25,7 +25,7 @@ public struct SweepPlan: Sendable {
 
     public init(manifest: Manifest, registry: Registry, dataDir: URL) throws {
         self.manifest = manifest
-        let datasets = try manifest.benchmarks.map { try Dataset.load(registry.benchmark($0.ref), dataDir: dataDir) }
+        let datasets = try manifest.benchmarks.map { try Dataset.load(registry.benchmark($0.ref), dataDir: dataDir, registryDir: registry.root) }
         self.datasets = datasets
         self.models = try manifest.models.map { try registry.model($0.ref) }
         var items: [[Item]] = []
@@ -45,6 +45,13 @@ public struct SweepPlan: Sendable {
                 let keep = Set(chosen.map { ($0.id, Seeds.subsetKey(shuffleSeed: sel.shuffleSeed, benchmark: sel.ref, item: $0.id)) }
                     .sorted { $0.1 < $1.1 }.prefix(limit).map(\.0))
                 chosen = chosen.filter { keep.contains($0.id) }
+            }
+            if sel.shuffleChoices == true {
+                // One order per item, the same for every model and sample: all models answer the same question.
+                for k in chosen.indices where chosen[k].choices != nil {
+                    chosen[k].choiceOrder = MultipleChoice.shuffledOrder(count: chosen[k].choices!.count,
+                                                                          seed: Seeds.choiceOrder(master: manifest.seed, benchmark: sel.ref, item: chosen[k].id))
+                }
             }
             items.append(chosen)
         }
@@ -71,6 +78,8 @@ public struct SweepPlan: Sendable {
 
     func item(of cell: PlannedCell) -> Item { items[cell.benchmarkIndex][cell.itemIndex] }
     func benchmark(of cell: PlannedCell) -> BenchmarkEntry { datasets[cell.benchmarkIndex].benchmark }
+    /// `name@version` of the grader of a cell's benchmark: the manifest's, else the registry entry's.
+    func grader(of cell: PlannedCell) -> String { manifest.benchmarks[cell.benchmarkIndex].grader ?? benchmark(of: cell).grader }
     func model(of cell: PlannedCell) -> ModelEntry { models[cell.modelIndex] }
     func provider(of cell: PlannedCell) -> ProviderKind { manifest.models[cell.modelIndex].provider }
 }

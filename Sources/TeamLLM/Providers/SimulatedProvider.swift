@@ -18,7 +18,7 @@ public struct SimulatedProvider: Provider {
     let models: [String: ModelEntry]
     let masterSeed: Int
     /// Generator version; part of the base URL so a change cannot reuse old cache entries.
-    static let generator = "teamllm-simulated/1"
+    static let generator = "teamllm-simulated/2"
 
     public init(settings: SimulatedSettings, prompts: PromptIndex, models: [ModelEntry], masterSeed: Int) {
         self.settings = settings
@@ -63,8 +63,7 @@ public struct SimulatedProvider: Provider {
         var rng = SplitMix64(text: "teamllm/simulated/call/v1|" + Digest.sha256(requestBytes))
         let common = isCommonFailure(benchmark: asked.benchmark.id, item: asked.item.id, masterSeed: masterSeed)
         let correct = !common && rng.unit() < accuracy
-        let answer = correct ? asked.item.gold : Self.wrongAnswer(gold: asked.item.gold, format: asked.benchmark.answerFormat, rng: &rng)
-        let text = Self.render(answer: answer, format: asked.benchmark.answerFormat, item: asked.item.id)
+        let text = Self.answer(correct: correct, item: asked.item, format: asked.benchmark.answerFormat, rng: &rng)
         let inputTokens = TokenEstimate.prompt(request.messages)
         let outputTokens = min(request.maxTokens, 40 + Int(rng.next() % 200))
         let latency = 150 + outputTokens * 8 + Int(rng.next() % 300)
@@ -89,12 +88,24 @@ public struct SimulatedProvider: Provider {
                                 costSource: "registry_price", modelUsed: request.model, providerUsed: "simulated", latencyMs: latency)
     }
 
-    static func render(answer: String, format: AnswerFormat, item: String) -> String {
+    /// The response text: the gold answer or a plausible wrong one, written as a model of that format would.
+    static func answer(correct: Bool, item: Item, format: AnswerFormat, rng: inout SplitMix64) -> String {
+        if format == .letter, let shown = item.grading.choices, let order = item.grading.choiceOrder {
+            // Letters are those the prompt showed: the correct option's, or another shown option's.
+            let right = order.firstIndex(of: Int(item.gold) ?? -1) ?? 0
+            let others = shown.indices.filter { $0 != right }
+            let pick = correct || others.isEmpty ? right : others[Int(rng.next() % UInt64(others.count))]
+            return "Simulated reasoning for item \(item.id).\nAnswer: \(MultipleChoice.letter(pick))"
+        }
+        var answer = correct ? item.gold : wrongAnswer(gold: item.gold, format: format, rng: &rng)
+        // A verbose model's habit: a correct matrix written with square brackets, which only a grader reading
+        // matrices entry by entry (boxed-latex 2) finds equal to the gold's parentheses.
+        if format == .boxed, correct, answer.contains("{pmatrix}") { answer = answer.replacingOccurrences(of: "{pmatrix}", with: "{bmatrix}") }
         switch format {
-        case .number: "Simulated reasoning for item \(item).\n#### \(answer)"
-        case .boxed: "Simulated reasoning for item \(item). The final answer is $\\boxed{\(answer)}$."
-        case .letter: "Simulated reasoning for item \(item).\nANSWER: \(answer)"
-        case .program: "```python\n\(answer)\n```"
+        case .number: return "Simulated reasoning for item \(item.id).\n#### \(answer)"
+        case .boxed: return "Simulated reasoning for item \(item.id). The final answer is $\\boxed{\(answer)}$."
+        case .letter: return "Simulated reasoning for item \(item.id).\nAnswer: \(answer)"
+        case .program: return "```python\n\(answer)\n```"
         }
     }
 

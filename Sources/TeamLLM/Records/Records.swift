@@ -143,14 +143,16 @@ public enum AttemptStatus: String, Codable, Sendable {
     case ok, cacheHit = "cache_hit", failed
 }
 
-/// A grader's verdict on one attempt (`grades.jsonl`).
+/// A grader's verdict on one attempt (`grades.jsonl`): who graded, what it saw, what it found.
 public struct GradeRecord: StreamRecord, Equatable {
     public static let stream = "grades"
-    public static let schema = 1
+    public static let schema = 2
     public let cell: CellID
     public let attempt: String
     public let grader: String
     public let graderVersion: String
+    /// sha256 of the grader's configuration (`GraderIdentity.configHash`).
+    public var graderConfig: String? = nil
     /// The answer the grader extracted, exactly as it appears in the response.
     public let extracted: String?
     /// [start, end) in Unicode scalars of the response text.
@@ -158,12 +160,28 @@ public struct GradeRecord: StreamRecord, Equatable {
     /// Extraction rule that fired.
     public let rule: String?
     public let gold: String
+    /// A multiple-choice item's options as the prompt showed them, and each one's original index.
+    public var choices: [String]? = nil
+    public var choiceOrder: [Int]? = nil
     public let verdict: Verdict
     public let reason: String?
+    /// The normalised answer (`Grade.canonical`): equal answers of any model share it.
+    public var canonical: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case cell, attempt, grader, extracted, span, rule, gold, verdict, reason
-        case graderVersion = "grader_version"
+        case cell, attempt, grader, extracted, span, rule, gold, verdict, reason, choices, canonical
+        case graderVersion = "grader_version", graderConfig = "grader_config", choiceOrder = "choice_order"
+    }
+
+    /// `name@version` of the grader that made it.
+    public var identity: String { "\(grader)@\(graderVersion)" }
+
+    /// What the grader saw, rebuilt from the record (the row's other fields are not kept: no grader of this build reads them).
+    public var item: GradingItem { GradingItem(gold: gold, choices: choices, choiceOrder: choiceOrder) }
+
+    /// True when `g` is the grade this record holds.
+    public func holds(_ g: Grade) -> Bool {
+        g.verdict == verdict && g.extracted == extracted && g.span.map({ [$0.lowerBound, $0.upperBound] }) == span && g.canonical == canonical
     }
 }
 
@@ -177,6 +195,8 @@ public enum SessionKind: String, Codable, Sendable {
     case anchor
     /// `teamllm reconcile`: what the API billed, against the records.
     case reconcile
+    /// `teamllm regrade`: a process started appending grades by another grader version.
+    case regrade
 }
 
 /// A launch or resume of the run, anything it found and repaired, and its group commits (`sessions.jsonl`).
@@ -198,6 +218,15 @@ public struct SessionRecord: StreamRecord, Equatable {
     public let settings: OperationalSettings?
     /// For `reconcile`: what the API said.
     public var reconcile: Reconciliation? = nil
+    /// For `regrade`: `name@version` of the grader and the sha256 of its configuration.
+    public var regrade: GraderNote? = nil
+
+    /// A regrade starting, on this machine and build.
+    static func regrading(_ grader: GraderIdentity, environment: RunEnvironment) -> SessionRecord {
+        var s = SessionRecord(kind: .regrade, pid: getpid(), environment: environment, at: Clock.now(), cache: nil, torn: nil, anchor: nil, settings: nil)
+        s.regrade = GraderNote(grader: grader.description, config: grader.configHash)
+        return s
+    }
 
     /// A launch or resume.
     static func start(_ kind: SessionKind, environment: RunEnvironment, cache: URL, settings: OperationalSettings) -> SessionRecord {
@@ -221,6 +250,14 @@ public struct SessionRecord: StreamRecord, Equatable {
     static func anchor(_ heads: [StreamHead]) -> SessionRecord {
         SessionRecord(kind: .anchor, pid: getpid(), environment: nil, at: Clock.now(), cache: nil, torn: nil, anchor: heads, settings: nil)
     }
+}
+
+/// The grader a regrade session applied.
+public struct GraderNote: Codable, Equatable, Sendable {
+    /// `name@version`.
+    public let grader: String
+    /// sha256 of its configuration.
+    public let config: String
 }
 
 /// A stream's length and the seal of its last line at one moment.
@@ -363,13 +400,24 @@ extension AttemptRecord {
 }
 
 extension GradeRecord {
+    /// The record of `grade`, made by `grader` on `attempt` of `cell` against `item`.
+    public init(cell: CellID, attempt: String, grader: GraderIdentity, item: GradingItem, grade g: Grade) {
+        self.init(cell: cell, attempt: attempt, grader: grader.name, graderVersion: grader.version, graderConfig: grader.configHash,
+                  extracted: g.extracted, span: g.span.map { [$0.lowerBound, $0.upperBound] }, rule: g.rule, gold: item.gold,
+                  choices: item.choices, choiceOrder: item.choiceOrder, verdict: g.verdict, reason: g.reason, canonical: g.canonical)
+    }
+
     public func canonicalPayload() throws -> Data {
         Data(CanonicalObject.bytes { o in
             o.field("attempt", attempt)
+            o.field("canonical", canonical)
             o.field("cell", cell.description)
+            o.field("choice_order", choiceOrder)
+            o.field("choices", choices)
             o.field("extracted", extracted)
             o.field("gold", gold)
             o.field("grader", grader)
+            o.field("grader_config", graderConfig)
             o.field("grader_version", graderVersion)
             o.field("reason", reason)
             o.field("rule", rule)

@@ -6,9 +6,28 @@ public struct Item: Sendable, Equatable {
     public let index: Int
     public let id: String
     public let question: String
+    /// The gold answer; for a multiple-choice item, the original index of the correct option.
     public let gold: String
-    /// All string fields of the row, for template placeholders.
+    /// Every field of the row as template text: strings as they are, a list of strings one per line, other values as JSON.
     public let fields: [String: String]
+    /// Every field of the row with its JSON type, for graders (MBPP's `test_list` stays a list).
+    public var row: [String: JSONNode] = [:]
+    /// A multiple-choice item's options, in dataset order.
+    public var choices: [String]? = nil
+    /// The order the prompt shows the options in (original indices); the identity unless the sweep shuffles them.
+    public var choiceOrder: [Int]? = nil
+
+    /// What the grader is handed: the gold, the options as shown, the typed row.
+    public var grading: GradingItem {
+        let order = choiceOrder ?? choices.map { Array($0.indices) }
+        return GradingItem(gold: gold, choices: choices.map { c in order!.map { c[$0] } }, choiceOrder: order, fields: row)
+    }
+
+    /// The options as the prompt lists them: `A. text`, one per line, in the shown order.
+    public var choiceLines: String? {
+        guard let grading = grading.choices else { return nil }
+        return grading.enumerated().map { "\(MultipleChoice.letter($0.offset)). \($0.element)" }.joined(separator: "\n")
+    }
 }
 
 /// A benchmark's items, read from the data directory and checked against the registry's sha256.
@@ -18,9 +37,11 @@ public struct Dataset: Sendable {
     /// sha256 of the file as read.
     public let sha256: String
 
-    /// Reads `dataDir/benchmark.file`; refuses a file whose sha256 differs from the registry's.
-    public static func load(_ benchmark: BenchmarkEntry, dataDir: URL) throws -> Dataset {
-        let url = dataDir.appendingPathComponent(benchmark.file)
+    /// Reads `dataDir/benchmark.file` (or `registry/fixtures/benchmark.file` for a fixture the project ships);
+    /// refuses a file whose sha256 differs from the registry's.
+    public static func load(_ benchmark: BenchmarkEntry, dataDir: URL, registryDir: URL? = nil) throws -> Dataset {
+        let base = benchmark.root == .registry ? (registryDir ?? URL(fileURLWithPath: "registry")).appendingPathComponent("fixtures") : dataDir
+        let url = base.appendingPathComponent(benchmark.file)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw RegistryError.datasetMissing(benchmark: benchmark.id, path: url.path)
         }
@@ -28,11 +49,19 @@ public struct Dataset: Sendable {
         guard sha == benchmark.sha256 else {
             throw RegistryError.datasetHashMismatch(file: url.path, expected: benchmark.sha256, actual: sha)
         }
+        var rows = data
+        if benchmark.format == "jsonl.gz" {
+            guard let plain = Gzip.decompress(data) else {
+                throw RegistryError.datasetLine(file: url.path, line: 0, reason: "not a complete gzip file (format jsonl.gz)")
+            }
+            rows = plain
+        }
         let goldRegex = try benchmark.goldPattern.map { try NSRegularExpression(pattern: $0, options: [.anchorsMatchLines]) }
         var items: [Item] = []
         var seen = Set<String>()
-        for (n, row) in try JSONLines.objects(in: data, file: url.path).enumerated() {
+        for (n, row) in try JSONLines.objects(in: rows, file: url.path).enumerated() {
             let line = n + 1
+            if let shape = benchmark.shape { try shape.check(row, file: url.path, line: line) }
             func text(_ key: String) throws -> String {
                 guard let s = row[key]?.text else {
                     throw RegistryError.datasetLine(file: url.path, line: line, reason: "field '\(key)' is missing or not text")
@@ -43,7 +72,15 @@ public struct Dataset: Sendable {
             guard !id.contains("/"), !id.isEmpty, seen.insert(id).inserted else {
                 throw RegistryError.datasetLine(file: url.path, line: line, reason: "item id '\(id)' is empty, repeated or contains '/'")
             }
-            var gold = try text(benchmark.goldField)
+            let choices = try benchmark.choicesFields.map { try Self.choices(row, fields: $0, file: url.path, line: line) }
+            var gold = benchmark.goldField.isEmpty ? "" : try text(benchmark.goldField)
+            if let choices {
+                guard let index = Self.optionIndex(gold, choices) else {
+                    throw RegistryError.datasetLine(file: url.path, line: line,
+                                                    reason: "field '\(benchmark.goldField)' ('\(gold)') is neither a letter, an index nor the text of one of the \(choices.count) options")
+                }
+                gold = String(index)
+            }
             if let regex = goldRegex {
                 let ns = gold as NSString
                 guard let m = regex.matches(in: gold, range: NSRange(location: 0, length: ns.length)).last, m.numberOfRanges > 1,
@@ -52,11 +89,93 @@ public struct Dataset: Sendable {
                 }
                 gold = ns.substring(with: m.range(at: 1)).trimmingCharacters(in: .whitespaces)
             }
-            var fields: [String: String] = [:]
-            for (k, v) in row { if let s = v.string { fields[k] = s } }
-            items.append(Item(index: n, id: id, question: try text(benchmark.questionField), gold: gold, fields: fields))
+            var item = Item(index: n, id: id, question: try text(benchmark.questionField), gold: gold, fields: row.mapValues(Self.templateText))
+            item.row = row
+            item.choices = choices
+            items.append(item)
         }
         return Dataset(benchmark: benchmark, items: items, sha256: sha)
+    }
+
+    /// A field as a template shows it: a string as is, a list of strings one per line, anything else as canonical JSON.
+    static func templateText(_ node: JSONNode) -> String {
+        if let s = node.string { return s }
+        if let list = node.items, let strings = Optional(list.compactMap(\.string)), strings.count == list.count { return strings.joined(separator: "\n") }
+        return String(decoding: JSONWriter.bytes(node), as: UTF8.self)
+    }
+
+    /// The options of a row: one field holding a list of texts, or several fields holding one text each.
+    static func choices(_ row: [String: JSONNode], fields: [String], file: String, line: Int) throws -> [String] {
+        var out: [String] = []
+        if fields.count == 1 {
+            guard let list = row[fields[0]]?.items else {
+                throw RegistryError.datasetLine(file: file, line: line, reason: "field '\(fields[0])' is missing or not a list of options")
+            }
+            for (i, o) in list.enumerated() {
+                guard let s = o.text, !s.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw RegistryError.datasetLine(file: file, line: line, reason: "field '\(fields[0])'[\(i)] is not a non-empty text")
+                }
+                out.append(s)
+            }
+        } else {
+            for f in fields {
+                guard let s = row[f]?.text, !s.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw RegistryError.datasetLine(file: file, line: line, reason: "field '\(f)' (an option) is missing, empty or not text")
+                }
+                out.append(s)
+            }
+        }
+        guard (2...26).contains(out.count) else {
+            throw RegistryError.datasetLine(file: file, line: line, reason: "\(out.count) options; a multiple-choice item needs 2 to 26")
+        }
+        guard Set(out).count == out.count else {
+            throw RegistryError.datasetLine(file: file, line: line, reason: "two options have the same text, so an answer quoting it could not be placed")
+        }
+        return out
+    }
+
+    /// `C`, `(C)`, `2` or the text of exactly one option → its index.
+    static func optionIndex(_ gold: String, _ choices: [String]) -> Int? {
+        let g = gold.trimmingCharacters(in: .whitespaces)
+        if let i = Int(g) { return choices.indices.contains(i) ? i : nil }
+        let letter = g.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+        if letter.count == 1, let a = letter.uppercased().first?.asciiValue, a >= 65, Int(a) - 65 < choices.count { return Int(a) - 65 }
+        let hits = choices.indices.filter { choices[$0] == g }
+        return hits.count == 1 ? hits[0] : nil
+    }
+}
+
+extension RowShape {
+    /// Throws, naming file, line and field, unless the row holds every field this shape needs with its type.
+    func check(_ row: [String: JSONNode], file: String, line: Int) throws {
+        func fail(_ field: String, _ why: String) -> RegistryError { .datasetLine(file: file, line: line, reason: "field '\(field)' \(why)") }
+        func text(_ field: String, in object: [String: JSONNode] = row) throws {
+            guard object[field]?.string != nil else { throw fail(field, "is missing or not text") }
+        }
+        func texts(_ field: String, required: Bool) throws {
+            guard let node = row[field] else { if required { throw fail(field, "is missing") }; return }
+            guard let list = node.items, list.allSatisfy({ $0.string != nil }) else { throw fail(field, "is not a list of texts") }
+            if required, list.isEmpty { throw fail(field, "is an empty list") }
+        }
+        func positive(_ field: String) throws {
+            guard let n = row[field]?.text.flatMap(Double.init), n > 0, n.isFinite else { throw fail(field, "is missing or not a positive number") }
+        }
+        switch self {
+        case .humaneval: for f in ["prompt", "canonical_solution", "test", "entry_point"] { try text(f) }
+        case .mbpp:
+            try text("code")
+            try texts("test_list", required: true)
+            try texts("test_imports", required: false)
+        case .stdio:
+            guard let tests = row["tests"]?.items, !tests.isEmpty else { throw fail("tests", "is missing or not a non-empty list") }
+            for (i, t) in tests.enumerated() {
+                guard let o = t.members else { throw fail("tests[\(i)]", "is not an object") }
+                guard o["input"]?.string != nil else { throw fail("tests[\(i)].input", "is missing or not text") }
+                guard o["output"]?.string != nil else { throw fail("tests[\(i)].output", "is missing or not text") }
+            }
+            try positive("time_limit_s")
+            try positive("memory_limit_mb")
+        }
     }
 }
 

@@ -28,18 +28,45 @@ public struct BenchmarkEntry: Codable, Equatable, Sendable {
     /// Path of the dataset file inside the data directory.
     public let file: String
     public let sha256: String
-    /// Only `jsonl` for now.
+    /// `jsonl`, or `jsonl.gz` for a file published gzipped (the sha256 is of the file as published).
     public let format: String
     /// Field holding the item id; nil means the 0-based line index.
     public let idField: String?
     public let questionField: String
+    /// Field holding the gold answer; empty for a benchmark graded by its tests alone (stdin/stdout problems).
     public let goldField: String
     /// Regex whose first capture group is the gold answer inside `goldField`; nil means the whole field.
     public let goldPattern: String?
     /// What an answer looks like: number, boxed, letter or program.
     public let answerFormat: AnswerFormat
     public let template: String
+    /// `name@version` of the grader (a bare name in benchmarks.yaml is the newest version this build has).
     public let grader: String
+    /// The field holding a list of options, or the fields holding one option each (multiple choice).
+    public var choicesFields: [String]? = nil
+    /// Where `file` is found; nil is the data directory.
+    public var root: DatasetRoot? = nil
+    /// Fields every row of a code benchmark must hold, with their types; nil for none beyond id, question and gold.
+    public var shape: RowShape? = nil
+}
+
+/// The fields a code benchmark's graders will need, checked on every row when the file is read.
+public enum RowShape: String, Codable, Sendable, CaseIterable {
+    /// HumanEval: `prompt`, `canonical_solution`, `test` and `entry_point`, all text.
+    case humaneval
+    /// MBPP: `code` (text) and `test_list` (a non-empty list of texts); `test_imports` a list of texts if present.
+    case mbpp
+    /// stdin/stdout problems (code_contests, LiveCodeBench style): `tests`, a non-empty list of `{input, output}`
+    /// texts; `time_limit_s` and `memory_limit_mb`, positive numbers.
+    case stdio
+}
+
+/// Where a benchmark's dataset file lives.
+public enum DatasetRoot: String, Codable, Sendable {
+    /// The data directory (`--data-dir`, `TEAMLLM_DATA_DIR`): real benchmark files, never committed.
+    case data
+    /// `registry/fixtures/`: small files this project wrote itself for formats with no real file here.
+    case registry
 }
 
 /// The shape of a benchmark's answers, used by graders and the simulated provider.
@@ -152,10 +179,28 @@ public struct Registry: Sendable {
         }
         let benchmarks = try YAMLValue.load(root.appendingPathComponent("benchmarks.yaml")).table().map { id, v in
             try checkID(id, in: v)
-            let m = try v.mapping(allowed: ["file", "sha256", "format", "fields", "gold_pattern", "answer_format", "template", "grader"])
-            let f = try m.required("fields").mapping(allowed: ["id", "question", "gold"])
+            let m = try v.mapping(allowed: ["file", "sha256", "format", "fields", "gold_pattern", "answer_format", "template", "grader", "root", "shape"])
+            let f = try m.required("fields").mapping(allowed: ["id", "question", "gold", "choices"])
+            // One field holding the list of options, or a list of fields holding one option each.
+            let choices = try f.optional("choices").map { c -> [String] in
+                if let list = try? c.list() { return try list.map { try $0.string() } }
+                return [try c.string()]
+            }
+            let rootValue = m.optional("root")
+            let datasetRoot = try rootValue.map { r in
+                guard let d = DatasetRoot(rawValue: try r.string()) else { throw r.error("expected 'data' or 'registry'") }
+                return d
+            }
+            // A bare grader name means the newest version this build has, frozen with the run as `name@version`.
+            let graderValue = try m.required("grader")
+            var grader = try graderValue.string()
+            if !grader.contains("@"), let newest = GraderCatalog.grader(named: grader) { grader = newest.identity.description }
             let format = try m.required("format").string()
-            guard format == "jsonl" else { throw try m.required("format").error("expected 'jsonl' (the only dataset format read so far)") }
+            guard format == "jsonl" || format == "jsonl.gz" else { throw try m.required("format").error("expected 'jsonl' or 'jsonl.gz'") }
+            let shape = try m.optional("shape").map { v in
+                guard let s = RowShape(rawValue: try v.string()) else { throw v.error("expected one of \(RowShape.allCases.map(\.rawValue).joined(separator: ", "))") }
+                return s
+            }
             let sha = try m.required("sha256").string()
             guard Digest.isHex64(sha) else { throw try m.required("sha256").error("expected 64 lowercase hex characters") }
             let fmtValue = try m.required("answer_format")
@@ -169,9 +214,9 @@ public struct Registry: Sendable {
             }
             return BenchmarkEntry(id: id, file: try m.required("file").string(), sha256: sha, format: format,
                                   idField: try f.optional("id")?.string(), questionField: try f.required("question").string(),
-                                  goldField: try f.required("gold").string(), goldPattern: try m.optional("gold_pattern")?.string(),
+                                  goldField: try f.optional("gold")?.string() ?? "", goldPattern: try m.optional("gold_pattern")?.string(),
                                   answerFormat: answerFormat, template: try m.required("template").string(),
-                                  grader: try m.required("grader").string())
+                                  grader: grader, choicesFields: choices, root: datasetRoot, shape: shape)
         }
         let recordings = try YAMLValue.load(root.appendingPathComponent("recordings.yaml")).table().map { id, v in
             let m = try v.mapping(allowed: ["benchmark", "file", "sha256", "match_field", "solution_field", "label_field"])
