@@ -4,7 +4,7 @@ DATA_DIR ?= $(if $(TEAMLLM_DATA_DIR),$(TEAMLLM_DATA_DIR),$(CURDIR)/../shared/dat
 DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev bubblewrap python3
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build test demo demo-http bench bench-python-client clean
+.PHONY: deps build test demo demo-graders demo-http bench bench-python-client clean
 
 # Installs whichever of the Debian packages the project needs are missing (needs root or sudo), and the
 # Python packages two tests use: jsonschema (the schema test) and rfc8785 (an independent canonical-JSON check).
@@ -41,6 +41,22 @@ demo: build
 	echo "== audit of one cell (model gpt3-175b-verification, item 0)"; \
 	$(TEAMLLM) audit $$run --model gpt3-175b-verification --item 0 $(DEMO_OPTS) && \
 	echo "== the matrix: $(TEAMLLM) matrix $$run --format csv $(DEMO_OPTS)"
+	@$(MAKE) --no-print-directory demo-graders
+
+GRADERS_MANIFEST := registry/manifests/demo-graders-simulated.yaml
+
+# MATH-500 (graded by boxed-latex@1, as its manifest pre-registers) and two multiple-choice sets on the simulated
+# pool, then a regrade with boxed-latex@2 and its diff, at $$0; a second regrade finds nothing left to do.
+demo-graders: build
+	@echo "== graders: MATH-500 and multiple choice on the simulated pool"
+	@$(TEAMLLM) run $(GRADERS_MANIFEST) $(DEMO_OPTS)
+	@run=$$($(TEAMLLM) plan $(GRADERS_MANIFEST) $(DEMO_OPTS) | awk 'NR==1 {print $$2}'); \
+	echo "== summary of $$run (each answer's newest grade)"; $(TEAMLLM) summary $$run $(DEMO_OPTS) && \
+	echo "== regrade with boxed-latex@2 (reads matrices entry by entry): nothing is called"; \
+	$(TEAMLLM) regrade $$run --grader boxed-latex@2 $(DEMO_OPTS) && \
+	echo "== verify (each grade re-made by the version that made it)"; $(TEAMLLM) verify $$run $(DEMO_OPTS) && \
+	echo "== one multiple-choice cell, options as shown"; \
+	$(TEAMLLM) audit $$run --model sim-mid --item gpqa-001 --sample 0 $(DEMO_OPTS) | grep -E '^(grade|  extracted|  options)'
 
 HTTP_MANIFEST := registry/manifests/demo-openrouter-imitation.yaml
 HTTP_PORT := 18089

@@ -6,12 +6,16 @@ import Foundation
 /// stay, so `verify` re-checks both, each with its own version); an answer this version already graded is
 /// skipped, so an interrupted regrade run again finishes the rest and repeats no grade. The item a grader
 /// sees is rebuilt from the answer's earlier grade record (gold, options as shown), so no dataset is needed.
+/// Unless `benchmarks` names them, only answers an earlier version of the same grader graded are regraded: a
+/// boxed-math grader has nothing to say about a multiple-choice answer.
 public enum Regrade {
     /// Answers graded and appended per batch (each batch is one append; group commits follow the journal's clock).
-    static let batchSize = 4096
+    public static let batchSize = 4096
 
-    /// Regrades the run in `folder` with `grader`, holding the run's lock throughout.
-    public static func run(_ folder: RunFolder, grader: any Grader, cache given: ResponseCache? = nil, stop: StopSignal? = nil) async throws -> RegradeReport {
+    /// Regrades the run in `folder` with `grader`, holding the run's lock throughout. `afterBatch` is told how many
+    /// grades are appended so far (tests interrupt a regrade with it).
+    public static func run(_ folder: RunFolder, grader: any Grader, benchmarks: Set<String>? = nil, cache given: ResponseCache? = nil,
+                           stop: StopSignal? = nil, batchSize: Int = batchSize, afterBatch: (@Sendable (Int) -> Void)? = nil) async throws -> RegradeReport {
         let lock = try RunLock(folder)
         defer { withExtendedLifetime(lock) {} }
         let loaded = try RunJournal.load(folder)
@@ -28,14 +32,16 @@ public enum Regrade {
         let identity = grader.identity
 
         var todo: [(cell: CellID, attempt: AttemptRecord, item: GradingItem)] = []
-        var already = 0, failed = 0, ungraded = 0
+        var already = 0, failed = 0, ungraded = 0, otherGrader = 0
         for p in planned {
+            if let benchmarks, !benchmarks.contains(p.cell.benchmark) { otherGrader += 1; continue }
             guard let final = CellOutcome.final(state.attempts[p.cell]) else { ungraded += 1; continue }
             guard final.status != .failed else { failed += 1; continue }
             let grades = state.grades[final.attempt] ?? []
             if grades.contains(where: { $0.grader == identity.name && $0.graderVersion == identity.version }) { already += 1; continue }
             // The item as the run's own grader saw it; a cell never graded has no record of it (its run is unfinished).
             guard let first = grades.first else { ungraded += 1; continue }
+            if benchmarks == nil, !grades.contains(where: { $0.grader == identity.name }) { otherGrader += 1; continue }
             todo.append((p.cell, final, first.item))
         }
 
@@ -57,12 +63,13 @@ public enum Regrade {
             appended.grades = records
             try await journal.record(appended)
             added += records.count
+            afterBatch?(added)
         }
         try await journal.sync()
         try? cache.release(owner: claimOwner)
         let after = try RunState.read(folder, ReadExtent(live: false, anchors: anchors(folder)))
         return RegradeReport.compare(folder: folder, planned: planned.map(\.cell), state: after, grader: identity,
-                                     counts: .init(added: added, already: already, failedCalls: failed, ungraded: ungraded,
+                                     counts: .init(added: added, already: already, failedCalls: failed, ungraded: ungraded, otherGrader: otherGrader,
                                                    left: todo.count - added, stopped: stopped))
     }
 

@@ -12,6 +12,8 @@ public struct RegradeReport: Sendable {
         public let failedCalls: Int
         /// Cells not run or never graded (an unfinished run): no item on record to grade against.
         public let ungraded: Int
+        /// Cells of other benchmarks: graded by another grader (or left out by the benchmarks named).
+        public let otherGrader: Int
         /// Answers left for the next regrade when it was stopped.
         public let left: Int
         public let stopped: Bool
@@ -28,8 +30,9 @@ public struct RegradeReport: Sendable {
         public let extractedAfter: String?
     }
 
-    /// Accuracy of one model over its decided cells (correct or incorrect; ungradable and missing do not count).
+    /// Accuracy of one model on one benchmark over its decided cells (correct or incorrect; ungradable and missing do not count).
     public struct ModelChange: Sendable, Equatable {
+        public let benchmark: String
         public let model: String
         public let correctBefore: Int, decidedBefore: Int
         public let correctAfter: Int, decidedAfter: Int
@@ -48,29 +51,31 @@ public struct RegradeReport: Sendable {
     /// The diff over every cell whose final answer `grader` has graded, against the newest grade by any other grader.
     static func compare(folder: RunFolder, planned: [CellID], state: RunState, grader: GraderIdentity, counts: Counts) -> RegradeReport {
         var flips: [Flip] = []
-        var lines: [String: (cb: Int, db: Int, ca: Int, da: Int)] = [:]
-        var order: [String] = []
+        struct Key: Hashable { let benchmark: String, model: String }
+        var lines: [Key: (cb: Int, db: Int, ca: Int, da: Int)] = [:]
+        var order: [Key] = []
         var compared = 0
         for cell in planned {
             guard let final = CellOutcome.final(state.attempts[cell]), let grades = state.grades[final.attempt],
                   let after = CellOutcome.counting(grades, .exactly(name: grader.name, version: grader.version)),
                   let before = grades.last(where: { $0.identity != after.identity }) else { continue }
             compared += 1
-            if lines[cell.model] == nil { order.append(cell.model); lines[cell.model] = (0, 0, 0, 0) }
-            if before.verdict != .ungradable { lines[cell.model]!.db += 1 }
-            if before.verdict == .correct { lines[cell.model]!.cb += 1 }
-            if after.verdict != .ungradable { lines[cell.model]!.da += 1 }
-            if after.verdict == .correct { lines[cell.model]!.ca += 1 }
+            let key = Key(benchmark: cell.benchmark, model: cell.model)
+            if lines[key] == nil { order.append(key); lines[key] = (0, 0, 0, 0) }
+            if before.verdict != .ungradable { lines[key]!.db += 1 }
+            if before.verdict == .correct { lines[key]!.cb += 1 }
+            if after.verdict != .ungradable { lines[key]!.da += 1 }
+            if after.verdict == .correct { lines[key]!.ca += 1 }
             if before.verdict != after.verdict {
                 flips.append(Flip(cell: cell, before: before.identity, beforeVerdict: before.verdict, after: after.verdict,
                                   extractedBefore: before.extracted, extractedAfter: after.extracted))
             }
         }
-        let models = order.map { m in
-            let l = lines[m]!
-            return ModelChange(model: m, correctBefore: l.cb, decidedBefore: l.db, correctAfter: l.ca, decidedAfter: l.da)
+        let models = order.map { k in
+            let l = lines[k]!
+            return ModelChange(benchmark: k.benchmark, model: k.model, correctBefore: l.cb, decidedBefore: l.db, correctAfter: l.ca, decidedAfter: l.da)
         }
-        return RegradeReport(run: folder.id, grader: grader, counts: counts, compared: compared, flips: flips, models: models)
+        return RegradeReport(run: folder.id, grader: grader, counts: counts, compared: compared, flips: flips.sorted { $0.cell < $1.cell }, models: models)
     }
 
     /// The command that shows the whole chain behind a cell.
@@ -81,12 +86,12 @@ public struct RegradeReport: Sendable {
     /// The report as a researcher reads it: what was done, accuracy per model before and after, every flipped cell.
     public func render() -> String {
         var s = "regrade of \(run) with \(grader) (config \(grader.configHash.prefix(12))…)\n"
-        s += "graded now \(counts.added), already graded by this version \(counts.already), failed calls (no answer) \(counts.failedCalls), not graded before (no item on record) \(counts.ungraded)\n"
+        s += "graded now \(counts.added), already graded by this version \(counts.already), failed calls (no answer) \(counts.failedCalls), not graded before (no item on record) \(counts.ungraded), left alone (another grader's benchmark) \(counts.otherGrader)\n"
         if counts.stopped { s += "STOPPED with \(counts.left) answers left: run the same command again to finish them (no grade is repeated)\n" }
         s += "compared with the grade each answer had before: \(compared) cells, \(flips.count) flipped\n"
-        s += "model                          before (correct/decided)   after (correct/decided)   change\n"
+        s += "benchmark       model                    before (correct/decided)   after (correct/decided)   change\n"
         for m in models {
-            s += m.model.padding(toLength: 30, withPad: " ", startingAt: 0)
+            s += m.benchmark.padding(toLength: 15, withPad: " ", startingAt: 0) + " " + m.model.padding(toLength: 24, withPad: " ", startingAt: 0)
             s += String(format: " %6d/%-6d %8.4f     %6d/%-6d %8.4f     %+8.4f\n", m.correctBefore, m.decidedBefore, m.accuracyBefore,
                         m.correctAfter, m.decidedAfter, m.accuracyAfter, m.accuracyAfter - m.accuracyBefore)
         }
