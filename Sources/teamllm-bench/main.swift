@@ -91,6 +91,57 @@ func graderBenchmarks() async throws {
     let t = try await seconds { outputs = TextGrading.grade(lines: input, file: "math500", grader: BoxedLatex()).outputs }
     let correct = outputs.filter { $0.contains("\"verdict\":\"correct\"") }.count
     print(String(format: "grade (boxed-latex) of MATH-500's %d reference solutions: %.3f s, %d correct (target < 1 s)", outputs.count, t, correct))
+
+    // Regrade at $0: a 100,000-cell MATH-500 sweep on the simulated pool graded by boxed-latex@1 at launch, then every
+    // stored answer graded again by boxed-latex@2 (records read, answers read from the cache, graded, appended, fsynced).
+    let dir = work.appendingPathComponent("regrade")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let url = dir.appendingPathComponent("math.yaml")
+    try """
+    name: bench-regrade
+    preregistration: regrade benchmark
+    benchmarks:
+      - {ref: math500, grader: boxed-latex@1}
+    models:
+      - {ref: sim-frontier, provider: simulated}
+      - {ref: sim-mid, provider: simulated}
+      - {ref: sim-small, provider: simulated}
+      - {ref: gpt3-6b-finetuning, provider: simulated}
+    sampling: {temperature: 0.7, max_tokens: 512, samples: 50}
+    seed: 5
+    providers:
+      simulated:
+        common_mode: 0.1
+        accuracy: {sim-frontier: 0.9, sim-mid: 0.7, sim-small: 0.4, gpt3-6b-finetuning: 0.2}
+    concurrency: 8
+    budget_usd: "100000"
+    cache: cache
+    """.write(to: url, atomically: true, encoding: .utf8)
+    var sweep: SweepReport?
+    let tSweep = try await seconds { sweep = try await Sweep.run(manifest: url, options: options(dir.appendingPathComponent("runs"))) }
+    let folder = sweep!.folder
+    // Two of a regrade's parts measured apart: reading the answers from the cache (one thread), grading them (every core).
+    let state = try RunState.read(folder)
+    let keys = state.attempts.values.compactMap { $0.last?.request }
+    let cache = try ResponseCache(root: dir.appendingPathComponent("runs/cache"), readOnly: true)
+    var texts: [String] = []
+    let tFetch = try await seconds { texts = Array(try cache.answers(keys).values) }
+    let answerOf = try cache.answers(keys)
+    texts = keys.map { answerOf[$0]! }
+    let golds = state.attempts.values.compactMap { $0.last.flatMap { state.grades[$0.attempt]?.first?.gold } }
+    let v2 = BoxedLatex(version: .v2)
+    let answers = texts
+    let tGrade = await seconds {
+        DispatchQueue.concurrentPerform(iterations: 8) { part in
+            for i in stride(from: part, to: min(answers.count, golds.count), by: 8) { _ = v2.grade(response: answers[i], gold: golds[i]) }
+        }
+    }
+    print(String(format: "  parts measured apart: the answers read from the cache %.2f s, %d answers graded on every core %.2f s",
+                 tFetch, texts.count, tGrade))
+    var report: RegradeReport?
+    let tRegrade = try await seconds { report = try await Regrade.run(folder, grader: BoxedLatex(version: .v2)) }
+    print(String(format: "regrade of %d stored MATH-500 answers with boxed-latex@2: %.2f s (target < 10 s); %d flipped; the sweep that made them took %.1f s",
+                 report!.counts.added, tRegrade, report!.flips.count, tSweep))
 }
 
 func substrateBenchmarks() async throws {

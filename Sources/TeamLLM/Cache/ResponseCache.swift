@@ -195,6 +195,28 @@ public final class ResponseCache: Sendable {
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
     }
 
+    /// The answer texts of a set of requests, each row checked against its row hash; keys the cache does not hold
+    /// are absent. The metering is hashed as stored, not decoded: a regrade reads only what it grades.
+    public func answers(_ requestKeys: [String]) throws -> [String: String] {
+        guard !requestKeys.isEmpty else { return [:] }
+        do {
+            return try db.read { db in
+                let statement = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
+                var out: [String: String] = [:]
+                out.reserveCapacity(requestKeys.count)
+                for key in requestKeys {
+                    guard let row = try Row.fetchOne(statement, arguments: [key]) else { continue }
+                    let answer: String = row["answer_text"]
+                    let hash = CacheEntry.rowHash(requestKey: key, responseHash: row["response_hash"], answerText: answer, originRun: row["origin_run"],
+                                                  originAttempt: row["origin_attempt"], meteringJSON: row["metering"])
+                    guard hash == row["row_hash"] else { throw CacheError.corruptRow(requestKey: key) }
+                    out[key] = answer
+                }
+                return out
+            }
+        } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
+    }
+
     /// The canonical request stored with an entry, checked against its key.
     public func request(_ requestKey: String) throws -> Data {
         let data: Data? = try db.read { db in

@@ -31,7 +31,7 @@ public struct BoxedLatex: Grader {
     public func grade(response: String, item: GradingItem) -> Grade {
         let gold = item.gold
         let matrices = release != .v1
-        guard let goldAnswer = MathAnswer(gold, matrices: matrices) else {
+        guard let goldAnswer = MathAnswer.gold(gold, matrices: matrices) else {
             return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "gold '\(gold)' is empty")
         }
         guard let found = Self.extract(response) else {

@@ -1,8 +1,9 @@
 import BigInt
 import Foundation
+import Synchronization
 
 /// A competition-math answer: its normalised LaTeX and, when it has one this grader can compute exactly, its value.
-struct MathAnswer {
+struct MathAnswer: Sendable {
     /// The answer with presentation removed (spacing, `\left`, `\text`, `$`, degrees, percent, a leading `x =`).
     let normalized: String
     /// Nil when the answer holds something without an exact value here (a variable, a division by a sum, `\sqrt[3]`).
@@ -19,6 +20,22 @@ struct MathAnswer {
         guard !n.isEmpty else { return nil }
         normalized = n
         value = MathValue.parse(n)
+    }
+
+    private struct GoldKey: Hashable { let raw: String; let matrices: Bool }
+    /// Parsed gold answers: every model and sample of an item is graded against the same one.
+    private static let golds = Mutex<[GoldKey: MathAnswer?]>([:])
+
+    /// `MathAnswer(raw, matrices:)`, remembered: a parse is a pure function of its text, so this changes no verdict.
+    static func gold(_ raw: String, matrices: Bool) -> MathAnswer? {
+        let key = GoldKey(raw: raw, matrices: matrices)
+        if let known = golds.withLock({ $0[key] }) { return known }
+        let parsed = MathAnswer(raw, matrices: matrices)
+        golds.withLock { cache in
+            if cache.count >= 50_000 { cache.removeAll(keepingCapacity: true) } // bounded: a benchmark has far fewer items
+            cache[key] = parsed
+        }
+        return parsed
     }
 
     /// True or false when decidable; nil when neither identical forms nor exact values settle it.
@@ -85,7 +102,7 @@ struct MathAnswer {
 }
 
 /// The exact value of an answer, compared through `key`.
-indirect enum MathValue {
+indirect enum MathValue: Sendable {
     case number(ExactNumber)
     /// `∞` or `-∞`, as interval ends.
     case infinity(negative: Bool)

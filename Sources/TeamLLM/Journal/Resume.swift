@@ -7,13 +7,25 @@ extension RunJournal {
         var tails: [String: StreamTail]
         var torn: [TornLineNote]
         var anchored: [StreamHead]
+        /// Every grade by attempt id, in record order, when asked for (a regrade compares with them).
+        var grades: [String: [GradeRecord]] = [:]
+    }
+
+    /// What the process that loads the run will do with it.
+    enum Purpose {
+        /// Continue the sweep: every cell's phase is replayed, and each transition checked.
+        case sweep
+        /// Append grades (a regrade): phases are not replayed (every event line is still sealed and chained), and
+        /// every grade is kept.
+        case regrade
     }
 
     /// Reads every stream into the live state, keeping no lines; a torn tail goes to quarantine and the chain continues.
     ///
     /// Every stream is held to the anchors in sessions.jsonl: a stream shorter than what was once anchored
     /// is refused (whole records were cut), except for a torn last line, the one thing a crash can leave.
-    static func load(_ folder: RunFolder) throws -> Loaded {
+    static func load(_ folder: RunFolder, for purpose: Purpose = .sweep) throws -> Loaded {
+        let keepGrades = purpose == .regrade
         // Sessions first (small): its anchors are checked while the other three are read side by side
         // (each job writes only its own variables); torn tails are moved only once all four read cleanly.
         var anchors = StreamAnchors()
@@ -38,15 +50,19 @@ extension RunJournal {
         }
         if let problem = anchors.problems.first { throw RunError.corrupt("sessions.jsonl: \(problem); refusing to resume over it") }
         var events = LiveState(), attempts = LiveState(), grades = LiveState()
+        var kept: [String: [GradeRecord]] = [:]
         var e = StreamTail(count: 0, lastHash: SealedLine.genesis), a = e, g = e
         let heads = anchors.heads
         try sideBySide([
-            { e = try StreamReader.records(folder.stream(EventRecord.self), EventRecord.self, anchored: heads[EventRecord.stream] ?? [:]) {
-                try events.ledger.apply($0.payload, line: $0.seq) } },
-            { a = try StreamReader.records(folder.stream(AttemptRecord.self), AttemptRecord.self, anchored: heads[AttemptRecord.stream] ?? [:]) {
+            { e = purpose == .regrade
+                ? try StreamReader.scan(folder.stream(EventRecord.self), anchored: heads[EventRecord.stream] ?? [:]) { _, _, _ in }
+                : try StreamReader.records(folder.stream(EventRecord.self), EventRecord.self, anchored: heads[EventRecord.stream] ?? [:]) {
+                    try events.ledger.apply($0.payload, line: $0.seq) } },
+            { a = try StreamReader.records(folder.stream(AttemptRecord.self), decoding: LiveState.AttemptFields.self, anchored: heads[AttemptRecord.stream] ?? [:]) {
                 attempts.add($0.payload) } },
             { g = try StreamReader.records(folder.stream(GradeRecord.self), GradeRecord.self, anchored: heads[GradeRecord.stream] ?? [:]) {
-                grades.add($0.payload) } },
+                grades.add($0.payload)
+                if keepGrades { kept[$0.payload.attempt, default: []].append($0.payload) } } },
         ])
         for (stream, tail) in [(EventRecord.stream, e), (AttemptRecord.stream, a), (GradeRecord.stream, g)] {
             guard let h = anchors.highest(stream), h.count > tail.count else { continue }
@@ -71,6 +87,7 @@ extension RunJournal {
         }
         // A kill between keeping a file and cutting the stream leaves the same name for the same bytes: one note.
         let fresh = Set(torn.map(\.quarantine))
-        return Loaded(state: state, tails: tails, torn: orphans.filter { !fresh.contains($0.quarantine) } + torn, anchored: anchors.last?.heads ?? [])
+        return Loaded(state: state, tails: tails, torn: orphans.filter { !fresh.contains($0.quarantine) } + torn, anchored: anchors.last?.heads ?? [],
+                      grades: kept)
     }
 }

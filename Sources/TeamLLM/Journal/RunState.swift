@@ -176,6 +176,25 @@ struct LiveState: Sendable {
         if a.status == .ok { spend = spend + a.costUSD }
     }
 
+    /// The fields of an attempt record a running sweep keeps: read alone on resume, which decodes every attempt.
+    struct AttemptFields: Decodable, Sendable {
+        struct Failure: Decodable, Sendable { let kind: FailureKind }
+        let attempt: String
+        let cell: CellID
+        let status: AttemptStatus
+        let request: String
+        let costUSD: USD
+        let failure: Failure?
+        let reaskAt: Int?
+        enum CodingKeys: String, CodingKey { case attempt, cell, status, request, failure, costUSD = "cost_usd", reaskAt = "reask_at" }
+    }
+
+    mutating func add(_ a: AttemptFields) {
+        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind,
+                                                                reaskAt: a.reaskAt))
+        if a.status == .ok { spend = spend + a.costUSD }
+    }
+
     mutating func add(_ g: GradeRecord) { graded.insert(g.attempt) }
 
     /// True when a cell's next step is a new attempt: it has none, its last was stopped by the provider, its

@@ -74,10 +74,17 @@ public enum StreamReader {
     /// a line at a position an anchor recorded must have the anchored seal.
     public static func records<R: StreamRecord>(_ url: URL, _: R.Type, limit: Int? = nil, anchored: [Int: StreamAnchors.Head] = [:],
                                                 each: (Stamped<R>) throws -> Void) throws -> StreamTail {
+        try records(url, decoding: R.self, limit: limit, anchored: anchored, each: each)
+    }
+
+    /// `records`, decoding each line as `P`: a type that reads only some of a record's fields (every line is still
+    /// sealed and chained; the fields left out are simply not decoded).
+    static func records<P: Decodable & Sendable>(_ url: URL, decoding: P.Type, limit: Int? = nil, anchored: [Int: StreamAnchors.Head] = [:],
+                                                 each: (Stamped<P>) throws -> Void) throws -> StreamTail {
         let name = url.lastPathComponent
         return try scan(url, limit: limit, anchored: anchored) { line, _, n in
-            let record: Stamped<R>
-            do { record = try CanonicalJSON.decode(Stamped<R>.self, from: line) } catch {
+            let record: Stamped<P>
+            do { record = try CanonicalJSON.decode(Stamped<P>.self, from: line) } catch {
                 throw RecordStreamError.undecodable(file: name, line: n, reason: "\(error)")
             }
             try each(record)

@@ -18,7 +18,7 @@ public enum Regrade {
                            stop: StopSignal? = nil, batchSize: Int = batchSize, afterBatch: (@Sendable (Int) -> Void)? = nil) async throws -> RegradeReport {
         let lock = try RunLock(folder)
         defer { withExtendedLifetime(lock) {} }
-        let loaded = try RunJournal.load(folder)
+        let loaded = try RunJournal.load(folder, for: .regrade)
         let cache = try given ?? ResponseCache(root: folder.cacheURL(), readOnly: true)
         let claimOwner = ClaimOwner.current(run: folder.id)
         let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: loaded.state, cap: .zero,
@@ -26,18 +26,22 @@ public enum Regrade {
         for note in loaded.torn { try await journal.record(SessionRecord.torn(note)) }
         try await journal.record(SessionRecord.regrading(grader.identity, environment: RunEnvironment.current()))
 
-        // Every record, now that torn tails are cut and recorded (this process holds the lock: nothing else writes).
-        let state = try RunState.read(folder, ReadExtent(live: false, anchors: anchors(folder)))
+        // The attempts are in the journal's state, the grades beside it (a torn last grade line was cut by the load).
+        let live = loaded.state
+        var grades = loaded.grades
         let planned = try folder.plannedCells()
         let identity = grader.identity
 
-        var todo: [(cell: CellID, attempt: AttemptRecord, item: GradingItem)] = []
+        var todo: [(cell: CellID, attempt: LiveState.AttemptSummary, item: GradingItem)] = []
+        var finals: [CellID: String] = [:]
         var already = 0, failed = 0, ungraded = 0, otherGrader = 0
         for p in planned {
+            let final = CellOutcome.final(live.attempts[p.cell])
+            if let final { finals[p.cell] = final.attempt }
             if let benchmarks, !benchmarks.contains(p.cell.benchmark) { otherGrader += 1; continue }
-            guard let final = CellOutcome.final(state.attempts[p.cell]) else { ungraded += 1; continue }
+            guard let final else { ungraded += 1; continue }
             guard final.status != .failed else { failed += 1; continue }
-            let grades = state.grades[final.attempt] ?? []
+            let grades = grades[final.attempt] ?? []
             if grades.contains(where: { $0.grader == identity.name && $0.graderVersion == identity.version }) { already += 1; continue }
             // The item as the run's own grader saw it; a cell never graded has no record of it (its run is unfinished).
             guard let first = grades.first else { ungraded += 1; continue }
@@ -47,36 +51,37 @@ public enum Regrade {
 
         var added = 0
         var stopped = false
-        for start in stride(from: 0, to: todo.count, by: batchSize) {
+        let batches = stride(from: 0, to: todo.count, by: batchSize).map { todo[$0..<min(todo.count, $0 + batchSize)] }
+        // The next batch's answers are read from the cache (one thread, off the cooperative pool) while this one is graded.
+        func reading(_ batch: ArraySlice<(cell: CellID, attempt: LiveState.AttemptSummary, item: GradingItem)>) -> Task<[String: String], any Error> {
+            let keys = batch.map(\.attempt.request)
+            return Task { try await withCheckedThrowingContinuation { done in DispatchQueue.global().async { done.resume(with: Result { try cache.answers(keys) }) } } }
+        }
+        var next = batches.first.map(reading)
+        for (i, batch) in batches.enumerated() {
             if (stop?.level ?? 0) > 0 { stopped = true; break }
-            let batch = Array(todo[start..<min(todo.count, start + batchSize)])
-            let answers = try cache.entries(batch.map(\.attempt.request))
+            let answers = try await next!.value
+            next = i + 1 < batches.count ? reading(batches[i + 1]) : nil
             for b in batch where answers[b.attempt.request] == nil {
                 throw RunError.corrupt("attempt \(b.attempt.attempt) cites request \(b.attempt.request.prefix(12))…, which the cache \(cache.root.path) does not hold")
             }
             // Grading is CPU-bound and pure: spread over the cores.
-            let records = try await batch.concurrentMap { b in
+            let records = try await Array(batch).concurrentMap { b in
                 try Encoded(GradeRecord(cell: b.cell, attempt: b.attempt.attempt, grader: identity, item: b.item,
-                                        grade: grader.grade(response: answers[b.attempt.request]!.answerText, item: b.item)))
+                                        grade: grader.grade(response: answers[b.attempt.request]!, item: b.item)))
             }
             var appended = BatchRecords()
             appended.grades = records
             try await journal.record(appended)
+            for r in records { grades[r.record.attempt, default: []].append(r.record) }
             added += records.count
             afterBatch?(added)
         }
+        _ = try? await next?.value // a stopped regrade leaves no read behind it
         try await journal.sync()
         try? cache.release(owner: claimOwner)
-        let after = try RunState.read(folder, ReadExtent(live: false, anchors: anchors(folder)))
-        return RegradeReport.compare(folder: folder, planned: planned.map(\.cell), state: after, grader: identity,
+        return RegradeReport.compare(folder: folder, planned: planned.map(\.cell), finals: finals, grades: grades, grader: identity,
                                      counts: .init(added: added, already: already, failedCalls: failed, ungraded: ungraded, otherGrader: otherGrader,
                                                    left: todo.count - added, stopped: stopped))
-    }
-
-    /// The anchors of the sessions stream as it stands (read by the lock's holder, so nothing is mid-append).
-    private static func anchors(_ folder: RunFolder) throws -> StreamAnchors {
-        var a = StreamAnchors()
-        try StreamReader.records(folder.stream(SessionRecord.self), SessionRecord.self) { a.add($0) }
-        return a
     }
 }

@@ -49,14 +49,16 @@ public struct RegradeReport: Sendable {
     public let models: [ModelChange]
 
     /// The diff over every cell whose final answer `grader` has graded, against the newest grade by any other grader.
-    static func compare(folder: RunFolder, planned: [CellID], state: RunState, grader: GraderIdentity, counts: Counts) -> RegradeReport {
+    /// `finals`: each cell's final attempt id; `grades`: every grade by attempt id, in record order.
+    static func compare(folder: RunFolder, planned: [CellID], finals: [CellID: String], grades byAttempt: [String: [GradeRecord]],
+                        grader: GraderIdentity, counts: Counts) -> RegradeReport {
         var flips: [Flip] = []
         struct Key: Hashable { let benchmark: String, model: String }
         var lines: [Key: (cb: Int, db: Int, ca: Int, da: Int)] = [:]
         var order: [Key] = []
         var compared = 0
         for cell in planned {
-            guard let final = CellOutcome.final(state.attempts[cell]), let grades = state.grades[final.attempt],
+            guard let final = finals[cell], let grades = byAttempt[final],
                   let after = CellOutcome.counting(grades, .exactly(name: grader.name, version: grader.version)),
                   let before = grades.last(where: { $0.identity != after.identity }) else { continue }
             compared += 1
