@@ -290,13 +290,14 @@ struct CellContext: Sendable {
     private func grade(_ cell: PlannedCell, attempt: LiveState.AttemptSummary?, answer: String?) throws -> Encoded<GradeRecord>? {
         guard let attempt, attempt.status != .failed else { return nil }
         let bench = plan.benchmark(of: cell)
-        let grader: any Grader
-        do { grader = try GraderCatalog.grader(spec: plan.grader(of: cell)) } catch { throw RunError.corrupt("benchmark \(bench.id): \(error)") }
+        guard let (grader, identity) = plan.grader(of: cell) else {
+            throw RunError.corrupt("benchmark \(bench.id): grader \(plan.graderSpec(of: cell)) is not in this build")
+        }
         guard let text = answer else {
             throw RunError.corrupt("attempt \(attempt.attempt) cites request \(attempt.request.prefix(12))…, which the cache does not hold")
         }
         let item = plan.item(of: cell).grading
-        return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: grader.identity, item: item,
+        return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: identity, item: item,
                                        grade: grader.grade(response: text, item: item)))
     }
 }

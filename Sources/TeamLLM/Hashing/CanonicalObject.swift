@@ -56,24 +56,17 @@ struct CanonicalObject {
         field(k, value?.rawValue)
     }
 
-    mutating func field(_ k: StaticString, _ values: [Int]?) {
-        guard let values else { return }
-        key(k)
-        writer.bytes.append(UInt8(ascii: "["))
-        for (i, v) in values.enumerated() {
-            if i > 0 { writer.bytes.append(UInt8(ascii: ",")) }
-            writer.bytes.append(contentsOf: String(v).utf8)
-        }
-        writer.bytes.append(UInt8(ascii: "]"))
-    }
+    mutating func field(_ k: StaticString, _ values: [Int]?) { array(k, values) { $0.bytes.append(contentsOf: String($1).utf8) } }
 
-    mutating func field(_ k: StaticString, _ values: [String]?) {
+    mutating func field(_ k: StaticString, _ values: [String]?) { array(k, values) { $0.write(string: $1) } }
+
+    private mutating func array<T>(_ k: StaticString, _ values: [T]?, _ element: (inout JSONWriter, T) -> Void) {
         guard let values else { return }
         key(k)
         writer.bytes.append(UInt8(ascii: "["))
         for (i, v) in values.enumerated() {
             if i > 0 { writer.bytes.append(UInt8(ascii: ",")) }
-            writer.write(string: v)
+            element(&writer, v)
         }
         writer.bytes.append(UInt8(ascii: "]"))
     }

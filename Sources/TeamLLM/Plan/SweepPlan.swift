@@ -22,6 +22,9 @@ public struct SweepPlan: Sendable {
     public let table: String
     /// sha256 of `table`: the plan hash.
     public let hash: String
+    /// Each benchmark's grader (the manifest's, else the registry entry's) with its identity, resolved once;
+    /// nil for a grader this build lacks (manifest validation refuses those before a plan is made).
+    let graders: [(grader: any Grader, identity: GraderIdentity)?]
 
     public init(manifest: Manifest, registry: Registry, dataDir: URL) throws {
         self.manifest = manifest
@@ -74,12 +77,17 @@ public struct SweepPlan: Sendable {
         for c in self.cells { digestInput += "\(c.id)\t\(c.seed)\t\(items[c.benchmarkIndex][c.itemIndex].index)\n" }
         self.table = digestInput
         self.hash = Digest.sha256(digestInput)
+        self.graders = zip(manifest.benchmarks, datasets).map { sel, ds in
+            (try? GraderCatalog.grader(spec: sel.grader ?? ds.benchmark.grader)).map { ($0, $0.identity) }
+        }
     }
 
     func item(of cell: PlannedCell) -> Item { items[cell.benchmarkIndex][cell.itemIndex] }
     func benchmark(of cell: PlannedCell) -> BenchmarkEntry { datasets[cell.benchmarkIndex].benchmark }
     /// `name@version` of the grader of a cell's benchmark: the manifest's, else the registry entry's.
-    func grader(of cell: PlannedCell) -> String { manifest.benchmarks[cell.benchmarkIndex].grader ?? benchmark(of: cell).grader }
+    func graderSpec(of cell: PlannedCell) -> String { manifest.benchmarks[cell.benchmarkIndex].grader ?? benchmark(of: cell).grader }
+    /// The grader of a cell's benchmark and its identity, nil when this build lacks it.
+    func grader(of cell: PlannedCell) -> (grader: any Grader, identity: GraderIdentity)? { graders[cell.benchmarkIndex] }
     func model(of cell: PlannedCell) -> ModelEntry { models[cell.modelIndex] }
     func provider(of cell: PlannedCell) -> ProviderKind { manifest.models[cell.modelIndex].provider }
 }
