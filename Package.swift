@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/attaswift/BigInt", exact: "6.0.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
     ],
     targets: [
         .target(
@@ -35,6 +36,8 @@ let package = Package(
         .target(name: "TeamLLMOpenRouter", dependencies: ["TeamLLM"]),
         // The loopback imitation of the OpenRouter API; the HTTP server package lives here only.
         .target(name: "TeamLLMImitation", dependencies: ["TeamLLM", .product(name: "FlyingFox", package: "FlyingFox")]),
+        // The code sandbox: bubblewrap, setpriv and prlimit around python3, through swift-subprocess (process groups).
+        .target(name: "TeamLLMSandbox", dependencies: ["TeamLLM", .product(name: "Subprocess", package: "swift-subprocess")]),
         .executableTarget(
             name: "teamllm",
             dependencies: [
@@ -45,7 +48,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation"]),
-        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation", "TeamLLMSandbox", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,211 @@
+import Foundation
+import Testing
+@testable import TeamLLM
+@testable import TeamLLMSandbox
+
+/// A wrong version of any solution: the entry point's results, negated (equality, truth), so every test that
+/// looks at a result fails or errors.
+func mutant(of entryPoint: String) -> String {
+    """
+
+    class _TeamLLMMutant:
+        def __init__(self, value): self.value = value
+        def __eq__(self, other): return not (self.value == other)
+        def __ne__(self, other): return self.value == other
+        def __bool__(self): return not bool(self.value)
+        __hash__ = None
+    _teamllm_reference = \(entryPoint)
+    def \(entryPoint)(*args, **kwargs): return _TeamLLMMutant(_teamllm_reference(*args, **kwargs))
+
+    """
+}
+
+/// Runs `jobs` two at a time (one per core), each on its own worker (and so its own sandbox user).
+func onTwoWorkers<T: Sendable>(_ count: Int, _ job: @escaping @Sendable (Int, Int) async -> T) async -> [T?] {
+    await withTaskGroup(of: (index: Int, worker: Int, result: T).self) { group in
+        var results = [T?](repeating: nil, count: count)
+        var next = 0
+        for worker in 0..<2 where next < count {
+            let i = next; next += 1
+            group.addTask { (i, worker, await job(i, worker)) }
+        }
+        // A worker takes the next job only once its last one has returned: never two runs under one user.
+        while let done = await group.next() {
+            results[done.index] = done.result
+            if next < count {
+                let j = next, worker = done.worker; next += 1
+                group.addTask { (j, worker, await job(j, worker)) }
+            }
+        }
+        return results
+    }
+}
+
+@Suite("code sandbox: reference solutions pass, wrong ones do not, hostile programs are contained", .serialized)
+struct SandboxTests {
+    let registry: Registry
+    init() throws { registry = try Fixtures.registry() }
+
+    func runner(_ limits: SandboxLimits = SandboxLimits()) throws -> FunctionTestRunner {
+        FunctionTestRunner(sandbox: try Sandbox(), limits: limits)
+    }
+
+    func items(_ id: String) throws -> [Item] {
+        try Dataset.load(try #require(registry.benchmarks[id]), dataDir: Fixtures.dataDir, registryDir: Fixtures.registryDir).items
+    }
+
+    static func humaneval(_ item: Item) -> FunctionTests {
+        .humaneval(prompt: item.row["prompt"]!.string!, test: item.row["test"]!.string!, entryPoint: item.row["entry_point"]!.string!)
+    }
+
+    static func mbpp(_ item: Item) -> FunctionTests {
+        let header = item.row["code_header"]?.string ?? ""
+        let name = header.range(of: #"def\s+(\w+)"#, options: .regularExpression).map { String(header[$0].dropFirst(4)).trimmingCharacters(in: .whitespaces) }
+        return .mbpp(imports: item.row["test_imports"]?.items?.compactMap(\.string) ?? [], asserts: item.row["test_list"]!.items!.compactMap(\.string), entryPoint: name)
+    }
+
+    @Test("every HumanEval canonical solution (164) is accepted; each one's mutant is not")
+    func humanevalReferences() async throws {
+        let runner = try runner()
+        let items = try items("humaneval")
+        #expect(items.count == 164)
+        let verdicts = await onTwoWorkers(items.count * 2) { i, worker in
+            let item = items[i / 2], tests = Self.humaneval(item)
+            let solution = item.gold + (i % 2 == 1 ? mutant(of: tests.entryPoint!) : "")
+            return (await runner.check(ExtractedCode.from(solution).code, against: tests, worker: worker)).verdict
+        }
+        let accepted = stride(from: 0, to: verdicts.count, by: 2).filter { verdicts[$0] == .accepted }.count
+        let mutantsAccepted = stride(from: 1, to: verdicts.count, by: 2).filter { verdicts[$0] == .accepted }.map { items[$0 / 2].id }
+        #expect(accepted == 164, "\(stride(from: 0, to: verdicts.count, by: 2).filter { verdicts[$0] != .accepted }.map { (items[$0 / 2].id, verdicts[$0]!) }.prefix(5))")
+        #expect(mutantsAccepted.isEmpty, "\(mutantsAccepted)")
+    }
+
+    @Test("every MBPP reference solution (257) is accepted; each one's mutant is not")
+    func mbppReferences() async throws {
+        let runner = try runner()
+        let items = try items("mbpp_sanitized")
+        #expect(items.count == 257)
+        let verdicts = await onTwoWorkers(items.count * 2) { i, worker in
+            let item = items[i / 2], tests = Self.mbpp(item)
+            let solution = item.gold + (i % 2 == 1 ? mutant(of: tests.entryPoint!) : "")
+            return (await runner.check(solution, against: tests, worker: worker)).verdict
+        }
+        let failed = stride(from: 0, to: verdicts.count, by: 2).filter { verdicts[$0] != .accepted }.map { (items[$0 / 2].id, verdicts[$0]!) }
+        let mutantsAccepted = stride(from: 1, to: verdicts.count, by: 2).filter { verdicts[$0] == .accepted }.map { items[$0 / 2].id }
+        #expect(failed.isEmpty, "\(failed.prefix(5))")
+        #expect(mutantsAccepted.isEmpty, "\(mutantsAccepted)")
+    }
+
+    @Test("code extraction: the block defining the entry point, else the last Python block, else the whole response, with its span")
+    func extraction() {
+        let r = "Here:\n```python\ndef helper():\n    pass\n```\nand\n```python\ndef f(x):\n    return x\n```\n```text\nnot code\n```\n"
+        let e = ExtractedCode.from(r, entryPoint: "helper")
+        #expect(e.code == "def helper():\n    pass\n" && e.rule == "fenced_entry_point")
+        let scalars = Array(r.unicodeScalars)
+        #expect(String(String.UnicodeScalarView(scalars[e.span])) == e.code)
+        #expect(ExtractedCode.from(r).code == "def f(x):\n    return x\n")
+        #expect(ExtractedCode.from(r).rule == "fenced_last")
+        #expect(ExtractedCode.from("    return 1\n").rule == "whole_response")
+        #expect(ExtractedCode.from("```py\nprint(1)").code == "print(1)") // an unclosed block runs to the end
+    }
+
+    /// A trivial MBPP-style problem to run hostile solutions against.
+    static let tests = FunctionTests.mbpp(imports: [], asserts: ["assert f(2) == 4"], entryPoint: "f")
+    static let good = "def f(x):\n    return x * 2\n"
+
+    @Test("hostile programs are contained, get their verdict, and the grader keeps working after each")
+    func hostile() async throws {
+        var limits = SandboxLimits()
+        limits.cpuSeconds = 2
+        limits.wallSeconds = 5
+        limits.memoryBytes = 512 << 20
+        limits.fileBytes = 8 << 20
+        limits.outputBytes = 1 << 20
+        let runner = try runner(limits)
+        let secret = "TEAMLLM_TEST_SECRET_\(UUID().uuidString.prefix(8))"
+        setenv("OPENROUTER_API_KEY", secret, 1)
+        defer { unsetenv("OPENROUTER_API_KEY") }
+        let outside = Fixtures.tempDir("outside")
+        let planted = outside.appendingPathComponent("secret.txt")
+        try Data("do not read".utf8).write(to: planted)
+        let listener = try Listener()
+        defer { listener.close() }
+        let cases: [(name: String, code: String, expected: CodeVerdict)] = [
+            ("sys.exit(0) before the tests", "import sys\nsys.exit(0)\n" + Self.good, .runtimeError),
+            ("os._exit(0) before the tests", "import os\nos._exit(0)\n" + Self.good, .runtimeError),
+            ("infinite loop", "while True:\n    pass\n", .timeLimit),
+            ("sleep forever", "import time\ntime.sleep(10**6)\n", .timeLimit),
+            ("memory bomb", "x = []\nwhile True:\n    x.append(bytearray(10**7))\n", .memoryLimit),
+            ("fork bomb", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", .timeLimit),
+            ("printing 1 GB", "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", .outputLimit),
+            ("writing 10 GB to disk", "f = open('big', 'wb')\nfor _ in range(10**5):\n    f.write(b'x' * 10**5)\n", .runtimeError),
+            ("connecting to a listener on loopback", "import socket\nsocket.create_connection(('127.0.0.1', \(listener.port)), timeout=2)\n" + Self.good, .runtimeError),
+            ("reading the parent's environment", "import os\nassert 'OPENROUTER_API_KEY' in os.environ, sorted(os.environ)\n" + Self.good, .wrongAnswer),
+            ("reading a file outside the sandbox", "open('\(planted.path)').read()\n" + Self.good, .runtimeError),
+            ("writing outside the sandbox", "open('/usr/teamllm-escape', 'w').write('x')\n" + Self.good, .runtimeError),
+            ("killing its parent", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + Self.good, .accepted),
+            ("reading stdin past its end", "import sys\nassert sys.stdin.read() == ''\nassert sys.stdin.read() == ''\n" + Self.good, .accepted),
+            ("a background process that outlives the test", "import os, time\nif os.fork() == 0:\n    time.sleep(30)\n    open('/box/late', 'w').write('x')\n    os._exit(0)\n" + Self.good, .accepted),
+        ]
+        for c in cases {
+            let start = DispatchTime.now()
+            let (verdict, reason, _) = await runner.check(c.code, against: Self.tests)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            #expect(verdict == c.expected, "\(c.name): \(verdict) (\(reason))")
+            #expect(seconds < limits.wallSeconds + 3, "\(c.name) took \(seconds) s")
+            let after = await runner.check(Self.good, against: Self.tests)
+            #expect(after.verdict == .accepted, "after \(c.name): \(after.verdict) (\(after.reason))")
+        }
+        #expect(listener.accepted == 0, "a sandboxed program reached the loopback listener")
+        #expect(!FileManager.default.fileExists(atPath: "/usr/teamllm-escape"))
+        // The background process and the fork bomb's children were killed with their sandbox: nothing is left
+        // running as a sandbox user (zombies, already dead and waiting for their parent to reap them, aside).
+        let ps = try await Fixtures.python(["-c", "import os\ndef live(p):\n  try:\n    s = os.stat('/proc/'+p); st = open('/proc/'+p+'/stat').read()\n  except OSError:\n    return False\n  return \(Sandbox.firstUID) <= s.st_uid < \(Sandbox.firstUID + 64) and st[st.rindex(')')+2] != 'Z'\nprint(sum(1 for p in os.listdir('/proc') if p.isdigit() and live(p)))"])
+        #expect(ps.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "processes left: \(ps.output)")
+    }
+
+    @Test("without the tools the sandbox needs, model-written code is refused with what is missing, unless unsafe is chosen")
+    func refusal() throws {
+        // Construct the error a missing bubblewrap gives, and check what it tells the researcher.
+        let e = SandboxError.missing(tool: "bubblewrap", path: Sandbox.bwrap, install: "apt-get install bubblewrap")
+        #expect(e.description.contains("bubblewrap is missing (/usr/bin/bwrap)") && e.description.contains("--unsafe-no-sandbox"))
+        let unsafe = try Sandbox(unsafe: true)
+        #expect(unsafe.command(box: URL(fileURLWithPath: "/tmp/x"), worker: 0, limits: SandboxLimits()).first == Sandbox.prlimit)
+        let safe = try Sandbox()
+        let argv = safe.command(box: URL(fileURLWithPath: "/tmp/x"), worker: 1, limits: SandboxLimits())
+        #expect(argv.prefix(3) == [Sandbox.setpriv, "--reuid=\(Sandbox.firstUID + 1)", "--regid=\(Sandbox.firstUID + 1)"])
+        #expect(argv.contains("--unshare-all") && argv.contains("--die-with-parent") && argv.contains("--new-session") && argv.contains("--clearenv"))
+    }
+}
+
+/// A TCP listener on loopback that counts connections (a sandboxed program must not reach it).
+final class Listener: @unchecked Sendable {
+    // Safe: `accepted` is only written by the accept thread and read after `close()` has joined nothing
+    // concurrently; tests read it once at the end, and a torn read of an Int cannot happen on this platform.
+    let fd: Int32
+    let port: UInt16
+    private(set) var accepted = 0
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        listen(s, 8)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        port = UInt16(bigEndian: addr.sin_port)
+        fd = s
+        let fd = s
+        Thread.detachNewThread { [weak self] in
+            while true {
+                let c = accept(fd, nil, nil)
+                if c < 0 { return }
+                self?.accepted += 1
+                Glibc.close(c)
+            }
+        }
+    }
+    func close() { shutdown(fd, Int32(SHUT_RDWR)); Glibc.close(fd) }
+}
