@@ -47,7 +47,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation"]),
+        .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation", "TeamLLMSandbox",
+                                                         .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation", "TeamLLMSandbox", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,8 +1,11 @@
 // `make bench`: the speed and memory figures of the substrate, measured end to end in a release build.
 import Foundation
+import Synchronization
 import TeamLLM
 import TeamLLMImitation
 import TeamLLMOpenRouter
+import TeamLLMSandbox
+import Subprocess
 
 let args = CommandLine.arguments
 func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil } }
@@ -72,9 +75,12 @@ if args.contains("--http-only") {
     try await httpBenchmarks()
 } else if args.contains("--graders-only") {
     try await graderBenchmarks()
+} else if args.contains("--sandbox-only") {
+    try await sandboxBenchmarks()
 } else {
     try await substrateBenchmarks()
     try await graderBenchmarks()
+    try await sandboxBenchmarks()
     try await httpBenchmarks()
 }
 
@@ -142,6 +148,50 @@ func graderBenchmarks() async throws {
     let tRegrade = try await seconds { report = try await Regrade.run(folder, grader: BoxedLatex(version: .v2)) }
     print(String(format: "regrade of %d stored MATH-500 answers with boxed-latex@2: %.2f s (target < 10 s); %d flipped; the sweep that made them took %.1f s",
                  report!.counts.added, tRegrade, report!.flips.count, tSweep))
+}
+
+// MARK: The code sandbox (issue #9)
+
+func sandboxBenchmarks() async throws {
+    let registry = try Registry.load(from: registryDir)
+    let humaneval = try Dataset.load(registry.benchmarks["humaneval"]!, dataDir: dataDir, registryDir: registryDir).items
+    let runner = FunctionTestRunner(sandbox: try Sandbox())
+    // All 164 canonical solutions, one worker per core (worker w takes items w, w + 2, …).
+    var accepted = 0
+    let tAll = await seconds {
+        accepted = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<2 {
+                group.addTask {
+                    var ok = 0
+                    for item in stride(from: worker, to: humaneval.count, by: 2).map({ humaneval[$0] }) {
+                        let tests = FunctionTests.humaneval(prompt: item.row["prompt"]!.string!, test: item.row["test"]!.string!,
+                                                            entryPoint: item.row["entry_point"]!.string!)
+                        if await runner.check(item.gold, against: tests, worker: worker).verdict == .accepted { ok += 1 }
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(0, +)
+        }
+    }
+    print(String(format: "sandbox: all %d HumanEval canonical solutions graded on 2 workers in %.2f s, %d accepted (target < 30 s)",
+                 humaneval.count, tAll, accepted))
+    // Per test: the same program (HumanEval/0's solution and tests), one run after another, sandboxed and as plain python3.
+    let item = humaneval[0]
+    let tests = FunctionTests.humaneval(prompt: item.row["prompt"]!.string!, test: item.row["test"]!.string!, entryPoint: item.row["entry_point"]!.string!)
+    let program = tests.program(solution: item.gold, marker: "done")
+    let dir = work.appendingPathComponent("plain")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try program.write(to: dir.appendingPathComponent("program.py"), atomically: true, encoding: .utf8)
+    let n = 40
+    let tSandboxed = await seconds { for _ in 0..<n { _ = await runner.check(item.gold, against: tests) } }
+    let tPlain = try await seconds {
+        for _ in 0..<n {
+            _ = try await Subprocess.run(.path("/usr/bin/python3"), arguments: ["-I", "-B", "program.py"], workingDirectory: .init(dir.path), output: .discarded)
+        }
+    }
+    print(String(format: "sandbox: one HumanEval test program, %d runs each: %.1f ms sandboxed, %.1f ms as plain python3 = %.2f× (target ≤ 1.3×)",
+                 n, tSandboxed / Double(n) * 1000, tPlain / Double(n) * 1000, tSandboxed / tPlain))
 }
 
 func substrateBenchmarks() async throws {
