@@ -44,6 +44,7 @@ let package = Package(
                 "TeamLLM",
                 "TeamLLMOpenRouter",
                 "TeamLLMImitation",
+                "TeamLLMSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

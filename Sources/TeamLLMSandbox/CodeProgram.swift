@@ -102,7 +102,8 @@ public struct FunctionTestRunner: Sendable {
         do { run = try await sandbox.run(tests.program(solution: solution, marker: marker), worker: worker, limits: limits) } catch {
             return (.sandboxError, "\(error)", nil)
         }
-        return (Self.verdict(run, marker: marker, limits: limits), Self.reason(run), run)
+        let verdict = Self.verdict(run, marker: marker, limits: limits)
+        return (verdict, verdict == .accepted ? "every test ran (the marker was printed after them)" : Self.reason(run), run)
     }
 
     /// The verdict a run gives: the marker after exit 0 is the only way to be accepted.

@@ -163,6 +163,27 @@ struct SandboxTests {
         #expect(ps.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "processes left: \(ps.output)")
     }
 
+    @Test("teamllm grade --grader code: HumanEval and MBPP problems graded in the sandbox; a malformed line is named and the rest graded")
+    func gradeLines() async throws {
+        let he = try items("humaneval")[0], mb = try items("mbpp_sanitized")[0]
+        func json(_ o: [String: Any]) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) }
+        func problem(_ item: Item) throws -> Any { try JSONSerialization.jsonObject(with: Data(JSONWriter.bytes(.object(item.row)))) }
+        let lines = [
+            try json(["id": "he", "response": "Sure:\n```python\n" + he.row["prompt"]!.string! + he.gold + "```\n", "problem": try problem(he)]),
+            try json(["id": "exit", "response": "import sys\nsys.exit(0)\n", "problem": try problem(he)]),
+            try json(["id": "mb", "response": mb.gold, "problem": try problem(mb)]),
+            try json(["id": "io", "response": "print(1)", "problem": ["tests": []]]),
+            "{not json",
+        ]
+        let (outputs, problems) = await CodeGrading.grade(lines: Data(lines.joined(separator: "\n").utf8), file: "code.jsonl", runner: try runner())
+        #expect(problems == ["code.jsonl:4: field 'problem' is a stdin/stdout problem, which this build does not grade yet", "code.jsonl:5: not a JSON object"])
+        let rows = try outputs.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(rows.map { $0["id"] as? String } == ["he", "exit", "mb"])
+        #expect(rows.map { $0["verdict"] as? String } == ["correct", "incorrect", "correct"])
+        #expect(rows[0]["rule"] as? String == "fenced_entry_point" && rows[1]["code_verdict"] as? String == "runtime_error")
+        #expect(rows.allSatisfy { $0["unsafe"] as? Bool == false && ($0["limits"] as? [String: Any])?["cpu_s"] as? Int == 10 })
+    }
+
     @Test("without the tools the sandbox needs, model-written code is refused with what is missing, unless unsafe is chosen")
     func refusal() throws {
         // Construct the error a missing bubblewrap gives, and check what it tells the researcher.
