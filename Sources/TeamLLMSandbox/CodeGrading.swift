@@ -3,13 +3,13 @@ import TeamLLM
 
 /// `teamllm grade --grader code`: lines `{"id", "response", "problem": {…}}` graded in the sandbox, two workers.
 ///
-/// A problem is a HumanEval item (`prompt`, `test`, `entry_point`) or an MBPP item (`test_list`, and
-/// `test_imports`, `entry_point` or `code_header` if it has them). Stdin/stdout problems are refused by line
-/// until their tests are built.
+/// A problem is a HumanEval item (`prompt`, `test`, `entry_point`), an MBPP item (`test_list`, and
+/// `test_imports`, `entry_point` or `code_header` if it has them), or a stdin/stdout problem (`tests`: a list of
+/// `{input, output}`, `time_limit_s`, `memory_limit_mb`).
 public enum CodeGrading {
     /// One output line per well-formed input line, and `file:line: problem` for each malformed one.
     public static func grade(lines data: Data, file: String, runner: FunctionTestRunner) async -> (outputs: [String], problems: [String]) {
-        var jobs: [(line: Int, id: String, response: String, tests: FunctionTests)] = []
+        var jobs: [(line: Int, id: String, response: String, tests: Problem)] = []
         var problems: [String] = []
         for (n, raw) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let place = "\(file):\(n + 1)"
@@ -31,15 +31,30 @@ public enum CodeGrading {
                     var done: [(Int, String)] = []
                     for k in stride(from: worker, to: work.count, by: 2) {
                         let j = work[k]
-                        let code = ExtractedCode.from(j.response, entryPoint: j.tests.entryPoint)
-                        let (verdict, reason, run) = await runner.check(code.code, against: j.tests, worker: worker)
-                        var out: [String: Any] = ["id": j.id, "grader": "code-execution@1", "code_verdict": verdict.rawValue,
-                                                  "verdict": verdict == .accepted ? "correct" : verdict == .sandboxError ? "ungradable" : "incorrect",
-                                                  "extracted": code.code, "span": [code.span.lowerBound, code.span.upperBound], "rule": code.rule,
-                                                  "reason": reason, "unsafe": runner.sandbox.unsafe,
-                                                  "limits": ["cpu_s": runner.limits.cpuSeconds, "wall_s": runner.limits.wallSeconds,
-                                                             "memory_bytes": runner.limits.memoryBytes, "output_bytes": runner.limits.outputBytes]]
-                        out["wall_ms"] = run.map { Int($0.wallSeconds * 1000) } ?? NSNull()
+                        var out: [String: Any] = ["id": j.id, "grader": "code-execution@1", "unsafe": runner.sandbox.unsafe]
+                        let verdict: CodeVerdict, limits: SandboxLimits, code: ExtractedCode
+                        switch j.tests {
+                        case let .function(tests):
+                            code = ExtractedCode.from(j.response, entryPoint: tests.entryPoint)
+                            let (v, reason, run) = await runner.check(code.code, against: tests, worker: worker)
+                            (verdict, limits) = (v, runner.limits)
+                            out["reason"] = reason
+                            out["wall_ms"] = run.map { Int($0.wallSeconds * 1000) } ?? NSNull()
+                        case let .stdio(problem):
+                            code = ExtractedCode.from(j.response)
+                            let stdio = StdioRunner(sandbox: runner.sandbox)
+                            let (v, reason, tests) = await stdio.check(code.code, on: problem, worker: worker)
+                            (verdict, limits) = (v, stdio.limits(for: problem))
+                            out["reason"] = reason
+                            out["tests"] = tests.map { ["test": $0.test, "verdict": $0.verdict.rawValue, "wall_ms": $0.wallMs] as [String: Any] }
+                            out["time_multiplier"] = stdio.multiplier
+                        }
+                        out["code_verdict"] = verdict.rawValue
+                        out["verdict"] = verdict == .accepted ? "correct" : verdict == .sandboxError ? "ungradable" : "incorrect"
+                        out["extracted"] = code.code
+                        out["span"] = [code.span.lowerBound, code.span.upperBound]
+                        out["rule"] = code.rule
+                        out["limits"] = ["cpu_s": limits.cpuSeconds, "wall_s": limits.wallSeconds, "memory_bytes": limits.memoryBytes, "output_bytes": limits.outputBytes]
                         let bytes = (try? JSONSerialization.data(withJSONObject: out, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
                         done.append((k, String(decoding: bytes, as: UTF8.self)))
                     }
@@ -53,8 +68,31 @@ public enum CodeGrading {
 
     struct Why: Error { let text: String }
 
-    /// The function tests a problem object describes.
-    static func tests(_ p: [String: Any]) -> Result<FunctionTests, Why> {
+    /// What a problem is graded by.
+    enum Problem: Sendable {
+        case function(FunctionTests)
+        case stdio(StdioProblem)
+    }
+
+    /// The tests a problem object describes.
+    static func tests(_ p: [String: Any]) -> Result<Problem, Why> {
+        if let raw = p["tests"] {
+            guard let list = raw as? [[String: Any]], !list.isEmpty else { return .failure(Why(text: "field 'tests' is not a non-empty list of {input, output}")) }
+            var cases: [StdioProblem.Case] = []
+            for (i, t) in list.enumerated() {
+                guard let input = t["input"] as? String, let output = t["output"] as? String else {
+                    return .failure(Why(text: "field 'tests[\(i)]' needs 'input' and 'output' texts"))
+                }
+                cases.append(.init(input: input, output: output))
+            }
+            guard let time = (p["time_limit_s"] as? NSNumber)?.doubleValue, time > 0 else { return .failure(Why(text: "field 'time_limit_s' is missing or not a positive number")) }
+            guard let memory = (p["memory_limit_mb"] as? NSNumber)?.intValue, memory > 0 else { return .failure(Why(text: "field 'memory_limit_mb' is missing or not a positive number")) }
+            return .success(.stdio(StdioProblem(tests: cases, timeLimitSeconds: time, memoryLimitMB: memory)))
+        }
+        return functionTests(p).map { .function($0) }
+    }
+
+    static func functionTests(_ p: [String: Any]) -> Result<FunctionTests, Why> {
         if let prompt = p["prompt"] as? String, let test = p["test"] as? String {
             guard let entry = p["entry_point"] as? String else { return .failure(Why(text: "has a HumanEval 'test' but no 'entry_point' text")) }
             return .success(.humaneval(prompt: prompt, test: test, entryPoint: entry))
@@ -68,7 +106,6 @@ public enum CodeGrading {
             }
             return .success(.mbpp(imports: imports, asserts: asserts, entryPoint: entry))
         }
-        if p["tests"] != nil { return .failure(Why(text: "is a stdin/stdout problem, which this build does not grade yet")) }
-        return .failure(Why(text: "is neither a HumanEval problem (prompt, test, entry_point) nor an MBPP one (test_list)"))
+        return .failure(Why(text: "is neither a HumanEval problem (prompt, test, entry_point), an MBPP one (test_list) nor a stdin/stdout one (tests)"))
     }
 }

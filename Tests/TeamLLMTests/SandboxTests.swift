@@ -174,14 +174,59 @@ struct SandboxTests {
             try json(["id": "mb", "response": mb.gold, "problem": try problem(mb)]),
             try json(["id": "io", "response": "print(1)", "problem": ["tests": []]]),
             "{not json",
+            try json(["id": "sum", "response": "```python\na, b = map(int, input().split())\nprint(a + b)\n```", "problem": try problem(try items("stdio_fixture")[0])]),
         ]
         let (outputs, problems) = await CodeGrading.grade(lines: Data(lines.joined(separator: "\n").utf8), file: "code.jsonl", runner: try runner())
-        #expect(problems == ["code.jsonl:4: field 'problem' is a stdin/stdout problem, which this build does not grade yet", "code.jsonl:5: not a JSON object"])
+        #expect(problems == ["code.jsonl:4: field 'problem' field 'tests' is not a non-empty list of {input, output}", "code.jsonl:5: not a JSON object"])
         let rows = try outputs.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        #expect(rows.map { $0["id"] as? String } == ["he", "exit", "mb"])
-        #expect(rows.map { $0["verdict"] as? String } == ["correct", "incorrect", "correct"])
+        #expect(rows.map { $0["id"] as? String } == ["he", "exit", "mb", "sum"])
+        #expect(rows.map { $0["verdict"] as? String } == ["correct", "incorrect", "correct", "correct"])
+        #expect((rows[3]["tests"] as? [[String: Any]])?.count == 3 && (rows[3]["limits"] as? [String: Any])?["cpu_s"] as? Int == 3)
         #expect(rows[0]["rule"] as? String == "fenced_entry_point" && rows[1]["code_verdict"] as? String == "runtime_error")
-        #expect(rows.allSatisfy { $0["unsafe"] as? Bool == false && ($0["limits"] as? [String: Any])?["cpu_s"] as? Int == 10 })
+        #expect(rows.prefix(3).allSatisfy { $0["unsafe"] as? Bool == false && ($0["limits"] as? [String: Any])?["cpu_s"] as? Int == 10 })
+    }
+
+    @Test("stdout is compared token by token: integers exactly, other numbers within 1e-6, words exactly")
+    func comparison() {
+        let same: [(String, String)] = [("3\n", "3"), ("1  2\n", "1 2"), ("2.3333333333", "2.333333"), ("0012", "12"), ("-0", "0"), ("1e-7", "0"),
+                                         ("1000000.0000005", "1000000")]
+        let differ: [(String, String)] = [("2.33", "2.333333"), ("12345678901234567890", "12345678901234567891"), ("YES", "yes"), ("1 2", "1 2 3"),
+                                          ("3", "3.5"), ("inf", "1e308"), ("", "0")]
+        for (a, e) in differ { #expect(!StdioRunner.same(a, e, tolerance: 1e-6), "\(a) vs \(e)") }
+        for (a, e) in same { #expect(StdioRunner.same(a, e, tolerance: 1e-6), "\(a) vs \(e)") }
+    }
+
+    @Test("stdin/stdout problems: correct Python passes at 3× the official time, wrong or slow programs do not, each test recorded")
+    func stdio() async throws {
+        let problems = try items("stdio_fixture").map { item -> StdioProblem in
+            StdioProblem(tests: item.row["tests"]!.items!.map { .init(input: $0.members!["input"]!.string!, output: $0.members!["output"]!.string!) },
+                         timeLimitSeconds: Double(item.row["time_limit_s"]!.text!)!, memoryLimitMB: Int(item.row["memory_limit_mb"]!.text!)!)
+        }
+        let runner = StdioRunner(sandbox: try Sandbox())
+        let solutions = [
+            "a, b = map(int, input().split())\nprint(a + b)\n",
+            "print(' '.join(input().split()[::-1]))\n",
+            "n = int(input())\ns = bytearray([1]) * (n + 1)\ns[0:2] = b'\\x00\\x00'\nfor i in range(2, int(n ** 0.5) + 1):\n    if s[i]:\n        s[i*i::i] = bytearray(len(s[i*i::i]))\nprint(sum(s))\n",
+            "n = int(input())\nxs = list(map(int, input().split()))\nprint(f'{sum(xs) / n:.10f}')\n",
+        ]
+        for (i, code) in solutions.enumerated() {
+            let r = await runner.check(code, on: problems[i])
+            #expect(r.verdict == .accepted && r.tests.count == problems[i].tests.count, "problem \(i): \(r.verdict) \(r.reason)")
+        }
+        let wrong = await runner.check("a, b = map(int, input().split())\nprint(a - b)\n", on: problems[0])
+        #expect(wrong.verdict == .wrongAnswer && wrong.tests.map(\.verdict) == [.wrongAnswer] && wrong.reason.hasPrefix("test 0"))
+        let imprecise = await runner.check("n = int(input())\nxs = list(map(int, input().split()))\nprint(round(sum(xs) / n, 2))\n", on: problems[3])
+        #expect(imprecise.verdict == .wrongAnswer)
+        let crash = await runner.check("raise SystemExit(3)\n", on: problems[0])
+        #expect(crash.verdict == .runtimeError)
+        // 1.5 CPU seconds against an official limit of 1 s: correct at 3×, a time limit at 1×.
+        let slow = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.5:\n    pass\na, b = map(int, input().split())\nprint(a + b)\n"
+        let one = StdioProblem(tests: [problems[0].tests[0]], timeLimitSeconds: 1, memoryLimitMB: 256)
+        #expect(runner.limits(for: one).cpuSeconds == 3)
+        #expect(await runner.check(slow, on: one).verdict == .accepted)
+        var strict = runner
+        strict.multiplier = 1
+        #expect(await strict.check(slow, on: one).verdict == .timeLimit)
     }
 
     @Test("without the tools the sandbox needs, model-written code is refused with what is missing, unless unsafe is chosen")
