@@ -54,7 +54,8 @@ public enum CodeGrading {
                         out["extracted"] = code.code
                         out["span"] = [code.span.lowerBound, code.span.upperBound]
                         out["rule"] = code.rule
-                        out["limits"] = ["cpu_s": limits.cpuSeconds, "wall_s": limits.wallSeconds, "memory_bytes": limits.memoryBytes, "output_bytes": limits.outputBytes]
+                        // The limits as every grade records them (`SandboxLimits`' own coding keys).
+                        out["limits"] = (try? CanonicalJSON.encode(limits)).flatMap { try? JSONSerialization.jsonObject(with: $0) } ?? NSNull()
                         let bytes = (try? JSONSerialization.data(withJSONObject: out, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
                         done.append((k, String(decoding: bytes, as: UTF8.self)))
                     }

@@ -85,6 +85,25 @@ public enum CodeVerdict: String, Sendable, Codable, CaseIterable {
     case runtimeError = "runtime_error", outputLimit = "output_limit", sandboxError = "sandbox_error"
 }
 
+extension CodeVerdict {
+    /// How a run failed whatever its output says (a cap, a limit, a signal, `MemoryError`); nil when it exited on its own.
+    static func failure(of run: SandboxRun) -> CodeVerdict? {
+        let memory = String(decoding: run.stderr, as: UTF8.self).contains("MemoryError")
+        switch run.end {
+        case .outputCap: return .outputLimit
+        case .wallClock: return .timeLimit
+        case let .signaled(sig) where sig == SIGXCPU || sig == SIGKILL: return memory ? .memoryLimit : .timeLimit
+        case .signaled: return memory ? .memoryLimit : .runtimeError
+        case .exited: return memory ? .memoryLimit : nil
+        }
+    }
+
+    /// A run that exited on its own without passing: a failed assert is a wrong answer, anything else a runtime error.
+    static func unfinished(_ run: SandboxRun) -> CodeVerdict {
+        String(decoding: run.stderr, as: UTF8.self).contains("AssertionError") ? .wrongAnswer : .runtimeError
+    }
+}
+
 /// Running function tests in the sandbox.
 public struct FunctionTestRunner: Sendable {
     public let sandbox: Sandbox
@@ -102,25 +121,16 @@ public struct FunctionTestRunner: Sendable {
         do { run = try await sandbox.run(tests.program(solution: solution, marker: marker), worker: worker, limits: limits) } catch {
             return (.sandboxError, "\(error)", nil)
         }
-        let verdict = Self.verdict(run, marker: marker, limits: limits)
+        let verdict = Self.verdict(run, marker: marker)
         return (verdict, verdict == .accepted ? "every test ran (the marker was printed after them)" : Self.reason(run), run)
     }
 
-    /// The verdict a run gives: the marker after exit 0 is the only way to be accepted.
-    static func verdict(_ run: SandboxRun, marker: String, limits: SandboxLimits) -> CodeVerdict {
-        let err = String(decoding: run.stderr, as: UTF8.self)
-        switch run.end {
-        case .outputCap: return .outputLimit
-        case .wallClock: return .timeLimit
-        case let .signaled(sig) where sig == SIGXCPU || sig == SIGKILL: return err.contains("MemoryError") ? .memoryLimit : .timeLimit
-        case .signaled: return err.contains("MemoryError") ? .memoryLimit : .runtimeError
-        case let .exited(code):
-            if err.contains("MemoryError") { return .memoryLimit }
-            let sawMarker = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").contains { $0 == marker }
-            if code == 0 && sawMarker { return .accepted }
-            if err.contains("AssertionError") { return .wrongAnswer }
-            return .runtimeError
-        }
+    /// The verdict of function tests: the marker after exit 0 is the only way to be accepted; a failed assert is a wrong answer.
+    static func verdict(_ run: SandboxRun, marker: String) -> CodeVerdict {
+        if let failed = CodeVerdict.failure(of: run) { return failed }
+        let sawMarker = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").contains { $0 == marker }
+        if case .exited(0) = run.end, sawMarker { return .accepted }
+        return CodeVerdict.unfinished(run)
     }
 
     /// The last line of standard error (the exception), or how the run ended.

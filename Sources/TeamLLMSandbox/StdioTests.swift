@@ -60,12 +60,10 @@ public struct StdioRunner: Sendable {
                 return (.sandboxError, "\(error)", outcomes)
             }
             let verdict: CodeVerdict
-            switch run.end {
-            case .exited(0):
+            if let failed = CodeVerdict.failure(of: run) { verdict = failed }
+            else if case .exited(0) = run.end {
                 verdict = Self.same(String(decoding: run.stdout, as: UTF8.self), t.output, tolerance: tolerance) ? .accepted : .wrongAnswer
-            default:
-                verdict = FunctionTestRunner.verdict(run, marker: UUID().uuidString, limits: limits)
-            }
+            } else { verdict = CodeVerdict.unfinished(run) }
             outcomes.append(StdioOutcome(test: i, verdict: verdict, wallMs: Int(run.wallSeconds * 1000)))
             if verdict != .accepted {
                 let why = verdict == .wrongAnswer ? "test \(i): output differs from the expected" : "test \(i): \(FunctionTestRunner.reason(run))"

@@ -136,11 +136,11 @@ public enum Verifier {
                 }
                 guard let text = answers[r.attempt] else { return } // the attempt's own problem is already listed
                 // Each grade is re-made by the version that made it; a version this build lacks is a problem, not a skip.
-                guard let grader = GraderCatalog.grader(named: r.grader, version: r.graderVersion) else {
+                guard let (grader, identity) = GraderCatalog.entry(named: r.grader, version: r.graderVersion) else {
                     problems.append("\(place): graded by \(r.identity), which this build does not have (versions of \(r.grader): \(GraderCatalog.versions(of: r.grader).joined(separator: ", ")))"); return
                 }
-                if let config = r.graderConfig, config != grader.identity.configHash {
-                    problems.append("\(place): \(r.identity) ran with configuration \(config.prefix(12))…, this build's \(r.identity) has \(grader.identity.configHash.prefix(12))…"); return
+                if let config = r.graderConfig, config != identity.configHash {
+                    problems.append("\(place): \(r.identity) ran with configuration \(config.prefix(12))…, this build's \(r.identity) has \(identity.configHash.prefix(12))…"); return
                 }
                 let again = grader.grade(response: text, item: r.item)
                 if !r.holds(again) {

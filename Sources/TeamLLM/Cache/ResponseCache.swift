@@ -182,15 +182,20 @@ public final class ResponseCache: Sendable {
 
     /// The entries for a set of requests, read in one transaction; keys the cache does not hold are absent.
     public func entries(_ requestKeys: [String]) throws -> [String: CacheEntry] {
-        guard !requestKeys.isEmpty else { return [:] }
+        var out: [String: CacheEntry] = [:]
+        try rows(requestKeys) { key, row in out[key] = try Self.entry(row) }
+        return out
+    }
+
+    /// Each index row of these requests that the cache holds, read in one transaction.
+    private func rows(_ requestKeys: [String], _ each: (String, Row) throws -> Void) throws {
+        guard !requestKeys.isEmpty else { return }
         do {
-            return try db.read { db in
+            try db.read { db in
                 let statement = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
-                var out: [String: CacheEntry] = [:]
                 for key in requestKeys {
-                    if let row = try Row.fetchOne(statement, arguments: [key]) { out[key] = try Self.entry(row) }
+                    if let row = try Row.fetchOne(statement, arguments: [key]) { try each(key, row) }
                 }
-                return out
             }
         } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
     }
@@ -198,23 +203,16 @@ public final class ResponseCache: Sendable {
     /// The answer texts of a set of requests, each row checked against its row hash; keys the cache does not hold
     /// are absent. The metering is hashed as stored, not decoded: a regrade reads only what it grades.
     public func answers(_ requestKeys: [String]) throws -> [String: String] {
-        guard !requestKeys.isEmpty else { return [:] }
-        do {
-            return try db.read { db in
-                let statement = try db.cachedStatement(sql: "SELECT \(Self.columns) FROM responses WHERE request_key = ?")
-                var out: [String: String] = [:]
-                out.reserveCapacity(requestKeys.count)
-                for key in requestKeys {
-                    guard let row = try Row.fetchOne(statement, arguments: [key]) else { continue }
-                    let answer: String = row["answer_text"]
-                    let hash = CacheEntry.rowHash(requestKey: key, responseHash: row["response_hash"], answerText: answer, originRun: row["origin_run"],
-                                                  originAttempt: row["origin_attempt"], meteringJSON: row["metering"])
-                    guard hash == row["row_hash"] else { throw CacheError.corruptRow(requestKey: key) }
-                    out[key] = answer
-                }
-                return out
-            }
-        } catch let e as DatabaseError { throw CacheError.database(e.message ?? "\(e)") }
+        var out: [String: String] = [:]
+        out.reserveCapacity(requestKeys.count)
+        try rows(requestKeys) { key, row in
+            let answer: String = row["answer_text"]
+            let hash = CacheEntry.rowHash(requestKey: key, responseHash: row["response_hash"], answerText: answer, originRun: row["origin_run"],
+                                          originAttempt: row["origin_attempt"], meteringJSON: row["metering"])
+            guard hash == row["row_hash"] else { throw CacheError.corruptRow(requestKey: key) }
+            out[key] = answer
+        }
+        return out
     }
 
     /// The canonical request stored with an entry, checked against its key.

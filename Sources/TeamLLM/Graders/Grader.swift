@@ -80,12 +80,17 @@ extension Grader {
 /// graded by it can be verified and compared with its successor.
 public enum GraderCatalog {
     static let all: [any Grader] = [NumericExactMatch(), BoxedLatex(version: .v1), BoxedLatex(version: .v2), MultipleChoice()]
+    /// Every grader with its identity, hashed once (verify and the sweep look it up per grade).
+    static let entries: [(grader: any Grader, identity: GraderIdentity)] = all.map { ($0, $0.identity) }
 
     /// The grader `name@version`, or the newest version of `name` when `version` is nil.
-    public static func grader(named name: String, version: String? = nil) -> (any Grader)? {
-        let versions = all.filter { $0.name == name }
-        guard let version else { return versions.max { versionOrder($0.version, $1.version) } }
-        return versions.first { $0.version == version }
+    public static func grader(named name: String, version: String? = nil) -> (any Grader)? { entry(named: name, version: version)?.grader }
+
+    /// `grader(named:version:)` with its identity.
+    static func entry(named name: String, version: String? = nil) -> (grader: any Grader, identity: GraderIdentity)? {
+        let versions = entries.filter { $0.identity.name == name }
+        guard let version else { return versions.max { versionOrder($0.identity.version, $1.identity.version) } }
+        return versions.first { $0.identity.version == version }
     }
 
     /// The grader a `NAME[@VERSION]` spec names, or an error listing what this build has.

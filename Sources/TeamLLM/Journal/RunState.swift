@@ -171,9 +171,8 @@ struct LiveState: Sendable {
     var spend: USD = .zero
 
     mutating func add(_ a: AttemptRecord) {
-        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind,
-                                                                reaskAt: a.reaskAt))
-        if a.status == .ok { spend = spend + a.costUSD }
+        add(cell: a.cell, AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind, reaskAt: a.reaskAt),
+            cost: a.costUSD)
     }
 
     /// The fields of an attempt record a running sweep keeps: read alone on resume, which decodes every attempt.
@@ -190,9 +189,13 @@ struct LiveState: Sendable {
     }
 
     mutating func add(_ a: AttemptFields) {
-        attempts[a.cell, default: []].append(AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind,
-                                                                reaskAt: a.reaskAt))
-        if a.status == .ok { spend = spend + a.costUSD }
+        add(cell: a.cell, AttemptSummary(attempt: a.attempt, status: a.status, request: a.request, failureKind: a.failure?.kind, reaskAt: a.reaskAt),
+            cost: a.costUSD)
+    }
+
+    private mutating func add(cell: CellID, _ summary: AttemptSummary, cost: USD) {
+        attempts[cell, default: []].append(summary)
+        if summary.status == .ok { spend = spend + cost }
     }
 
     mutating func add(_ g: GradeRecord) { graded.insert(g.attempt) }

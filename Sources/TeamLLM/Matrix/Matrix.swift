@@ -76,7 +76,7 @@ public struct Matrix: Sendable {
             }
             var cell = MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: verdict, reason: reason,
                                   costUSD: cost, tokensIn: final.tokens?.input, tokensOut: final.tokens?.output, latencyMs: final.latencyMs,
-                                  attempt: final.attempt, grader: grade.map { "\($0.grader)@\($0.graderVersion)" }, extracted: grade?.extracted)
+                                  attempt: final.attempt, grader: grade?.identity, extracted: grade?.extracted)
             cell.maxTokens = final.maxTokens ?? manifest.sampling.maxTokens
             cell.canonical = grade?.canonical
             return cell

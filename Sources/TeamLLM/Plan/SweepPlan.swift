@@ -78,7 +78,7 @@ public struct SweepPlan: Sendable {
         self.table = digestInput
         self.hash = Digest.sha256(digestInput)
         self.graders = zip(manifest.benchmarks, datasets).map { sel, ds in
-            (try? GraderCatalog.grader(spec: sel.grader ?? ds.benchmark.grader)).map { ($0, $0.identity) }
+            (try? GraderCatalog.grader(spec: sel.grader ?? ds.benchmark.grader)).flatMap { GraderCatalog.entry(named: $0.name, version: $0.version) }
         }
     }
 

@@ -100,7 +100,7 @@ public struct Dataset: Sendable {
     /// A field as a template shows it: a string as is, a list of strings one per line, anything else as canonical JSON.
     static func templateText(_ node: JSONNode) -> String {
         if let s = node.string { return s }
-        if let list = node.items, let strings = Optional(list.compactMap(\.string)), strings.count == list.count { return strings.joined(separator: "\n") }
+        if let list = node.items, list.allSatisfy({ $0.string != nil }) { return list.map { $0.string! }.joined(separator: "\n") }
         return String(decoding: JSONWriter.bytes(node), as: UTF8.self)
     }
 

@@ -62,7 +62,7 @@ public enum RowShape: String, Codable, Sendable, CaseIterable {
 }
 
 /// Where a benchmark's dataset file lives.
-public enum DatasetRoot: String, Codable, Sendable {
+public enum DatasetRoot: String, Codable, Sendable, CaseIterable {
     /// The data directory (`--data-dir`, `TEAMLLM_DATA_DIR`): real benchmark files, never committed.
     case data
     /// `registry/fixtures/`: small files this project wrote itself for formats with no real file here.
@@ -186,27 +186,17 @@ public struct Registry: Sendable {
                 if let list = try? c.list() { return try list.map { try $0.string() } }
                 return [try c.string()]
             }
-            let rootValue = m.optional("root")
-            let datasetRoot = try rootValue.map { r in
-                guard let d = DatasetRoot(rawValue: try r.string()) else { throw r.error("expected 'data' or 'registry'") }
-                return d
-            }
+            let datasetRoot = try m.optional("root")?.one(of: DatasetRoot.self)
             // A bare grader name means the newest version this build has, frozen with the run as `name@version`.
             let graderValue = try m.required("grader")
             var grader = try graderValue.string()
             if !grader.contains("@"), let newest = GraderCatalog.grader(named: grader) { grader = newest.identity.description }
             let format = try m.required("format").string()
             guard format == "jsonl" || format == "jsonl.gz" else { throw try m.required("format").error("expected 'jsonl' or 'jsonl.gz'") }
-            let shape = try m.optional("shape").map { v in
-                guard let s = RowShape(rawValue: try v.string()) else { throw v.error("expected one of \(RowShape.allCases.map(\.rawValue).joined(separator: ", "))") }
-                return s
-            }
+            let shape = try m.optional("shape")?.one(of: RowShape.self)
             let sha = try m.required("sha256").string()
             guard Digest.isHex64(sha) else { throw try m.required("sha256").error("expected 64 lowercase hex characters") }
-            let fmtValue = try m.required("answer_format")
-            guard let answerFormat = AnswerFormat(rawValue: try fmtValue.string()) else {
-                throw fmtValue.error("expected one of \(AnswerFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let answerFormat = try m.required("answer_format").one(of: AnswerFormat.self)
             if let pattern = m.optional("gold_pattern") {
                 guard (try? NSRegularExpression(pattern: try pattern.string(), options: [.anchorsMatchLines])) != nil else {
                     throw pattern.error("not a valid regular expression")

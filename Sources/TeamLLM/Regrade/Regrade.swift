@@ -20,9 +20,9 @@ public enum Regrade {
         defer { withExtendedLifetime(lock) {} }
         let loaded = try RunJournal.load(folder, for: .regrade)
         let cache = try given ?? ResponseCache(root: folder.cacheURL(), readOnly: true)
-        let claimOwner = ClaimOwner.current(run: folder.id)
+        // A regrade pays for nothing: no budget, and no cache claims for the journal to renew.
         let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: loaded.state, cap: .zero,
-                                     anchored: loaded.anchored, claimOwner: claimOwner)
+                                     anchored: loaded.anchored, claimOwner: ClaimOwner.current(run: folder.id))
         for note in loaded.torn { try await journal.record(SessionRecord.torn(note)) }
         try await journal.record(SessionRecord.regrading(grader.identity, environment: RunEnvironment.current()))
 
@@ -79,7 +79,6 @@ public enum Regrade {
         }
         _ = try? await next?.value // a stopped regrade leaves no read behind it
         try await journal.sync()
-        try? cache.release(owner: claimOwner)
         return RegradeReport.compare(folder: folder, planned: planned.map(\.cell), finals: finals, grades: grades, grader: identity,
                                      counts: .init(added: added, already: already, failedCalls: failed, ungraded: ungraded, otherGrader: otherGrader,
                                                    left: todo.count - added, stopped: stopped))

@@ -185,6 +185,12 @@ struct YAMLValue {
         return v
     }
 
+    /// One of an enum's raw values; otherwise an error listing them all.
+    func one<E: RawRepresentable & CaseIterable>(of _: E.Type) throws -> E where E.RawValue == String {
+        guard let e = E(rawValue: try string()) else { throw error("expected one of \(E.allCases.map(\.rawValue).joined(separator: ", "))") }
+        return e
+    }
+
     /// `true` or `false`, unquoted.
     func bool() throws -> Bool {
         guard case let .scalar(s) = node, s.style == .plain, ["true", "false"].contains(s.string) else { throw error("expected true or false, found \(found)") }
