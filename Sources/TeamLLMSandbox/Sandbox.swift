@@ -1,34 +1,11 @@
 import Foundation
 import Subprocess
+import TeamLLM
 #if canImport(System)
 import System
 #else
 import SystemPackage
 #endif
-
-/// The limits one sandboxed run is held to; every grade records the ones actually used.
-public struct SandboxLimits: Sendable, Equatable, Codable {
-    /// CPU seconds (`RLIMIT_CPU`; SIGXCPU at this, SIGKILL one second later).
-    public var cpuSeconds: Int = 10
-    /// Wall clock, enforced by killing the whole process group.
-    public var wallSeconds: Double = 20
-    /// Address space (`RLIMIT_AS`), bytes.
-    public var memoryBytes: Int = 1 << 30
-    /// Largest file the program may write (`RLIMIT_FSIZE`), bytes.
-    public var fileBytes: Int = 64 << 20
-    public var openFiles: Int = 64
-    /// Processes of the sandbox's user (`RLIMIT_NPROC`; holds because the user is unprivileged and one per worker).
-    public var processes: Int = 32
-    /// Standard output kept; a program that prints more gets `outputLimit`.
-    public var outputBytes: Int = 1 << 20
-
-    public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case cpuSeconds = "cpu_s", wallSeconds = "wall_s", memoryBytes = "memory_bytes", fileBytes = "file_bytes"
-        case openFiles = "open_files", processes, outputBytes = "output_bytes"
-    }
-}
 
 /// How one sandboxed run ended.
 public struct SandboxRun: Sendable, Equatable {
@@ -74,8 +51,9 @@ public enum SandboxError: Error, CustomStringConvertible, Equatable {
 /// cannot be built, chosen explicitly, and recorded in every grade made that way.
 public struct Sandbox: Sendable {
     public static let bwrap = "/usr/bin/bwrap", setpriv = "/usr/bin/setpriv", prlimit = "/usr/bin/prlimit", python = "/usr/bin/python3"
-    /// User ids of the workers: `firstUID + worker`.
+    /// User ids of the sandbox: `firstUID` onward, `uidCount` of them, each leased by one run at a time.
     public static let firstUID: UInt32 = 61_000
+    public static let uidCount = 64
     public let unsafe: Bool
     /// Where each run's folder is made (readable by the sandbox users).
     let scratch: URL
@@ -98,7 +76,21 @@ public struct Sandbox: Sendable {
         } catch { throw .unusable("cannot make \(scratch.path): \(error)") }
     }
 
-    /// The command line for one run of `program.py` in `box` by worker `worker`.
+    /// Leases a user id no other run uses, in this process or another (two graders, two shards on one machine):
+    /// an exclusive `flock` on `scratch/uid-<uid>.lock`, held until the run's processes are reaped. The worker's own
+    /// id is tried first, so one grader's workers keep their ids.
+    func lease(preferring worker: Int) throws(SandboxError) -> (uid: UInt32, fd: Int32) {
+        for k in 0..<Self.uidCount {
+            let uid = Self.firstUID + UInt32((worker + k) % Self.uidCount)
+            let fd = open(scratch.appendingPathComponent("uid-\(uid).lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw .failed("cannot open the lock of user \(uid) in \(scratch.path): \(String(cString: strerror(errno)))") }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return (uid, fd) }
+            close(fd)
+        }
+        throw .failed("all \(Self.uidCount) sandbox users are in use")
+    }
+
+    /// The command line for one run of `program.py` in `box` as user `firstUID + worker`.
     func command(box: URL, worker: Int, limits: SandboxLimits) -> [String] {
         let limit = [Self.prlimit, "--cpu=\(limits.cpuSeconds):\(limits.cpuSeconds + 1)", "--as=\(limits.memoryBytes)", "--fsize=\(limits.fileBytes)",
                      "--nofile=\(limits.openFiles)", "--nproc=\(limits.processes)", "--core=0", "--", Self.python, "-I", "-B", "program.py"]
@@ -113,21 +105,25 @@ public struct Sandbox: Sendable {
     /// Runs `program` (Python source) with `stdin`, as worker `worker`, under `limits`.
     public func run(_ program: String, stdin: Data = Data(), worker: Int = 0, limits: SandboxLimits) async throws(SandboxError) -> SandboxRun {
         let box = scratch.appendingPathComponent("run-\(getpid())-\(worker)-\(UUID().uuidString.prefix(8))")
+        // The user id is leased (see `lease`); the unsafe mode switches to no user and needs none.
+        let leased = unsafe ? nil : try lease(preferring: worker)
+        defer { if let leased { close(leased.fd) } }
+        let slot = leased.map { Int($0.uid - Self.firstUID) } ?? worker
         do {
             try FileManager.default.createDirectory(at: box, withIntermediateDirectories: false)
             try Data(program.utf8).write(to: box.appendingPathComponent("program.py"))
             if !unsafe {
                 // The worker's user owns its folder (its writes stay inside it, bounded by RLIMIT_FSIZE).
-                let uid = Self.firstUID + UInt32(worker)
+                let uid = Self.firstUID + UInt32(slot)
                 chown(box.path, uid, uid)
                 chmod(box.path, 0o700)
             }
         } catch { throw .failed("cannot prepare \(box.path): \(error)") }
         defer {
-            if !unsafe { Self.reap(uid: Self.firstUID + UInt32(worker)) }
+            if !unsafe { Self.reap(uid: Self.firstUID + UInt32(slot)) }
             try? FileManager.default.removeItem(at: box)
         }
-        let argv = command(box: box, worker: worker, limits: limits)
+        let argv = command(box: box, worker: slot, limits: limits)
         var options = PlatformOptions()
         options.processGroupID = 0 // its own group: the wall clock kills the group, not just the child
         let start = DispatchTime.now()

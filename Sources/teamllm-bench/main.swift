@@ -145,7 +145,7 @@ func graderBenchmarks() async throws {
     print(String(format: "  parts measured apart: the answers read from the cache %.2f s, %d answers graded on every core %.2f s",
                  tFetch, texts.count, tGrade))
     var report: RegradeReport?
-    let tRegrade = try await seconds { report = try await Regrade.run(folder, grader: BoxedLatex(version: .v2)) }
+    let tRegrade = try await seconds { report = try await Regrade.run(folder, grader: .text(BoxedLatex(version: .v2))) }
     print(String(format: "regrade of %d stored MATH-500 answers with boxed-latex@2: %.2f s (target < 10 s); %d flipped; the sweep that made them took %.1f s",
                  report!.counts.added, tRegrade, report!.flips.count, tSweep))
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TeamLLM
 import TeamLLMOpenRouter
+import TeamLLMSandbox
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Launch a sweep from a manifest, or resume it where it stopped.")
@@ -13,6 +14,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Budget cap in USD for this session, overriding the manifest's budget_usd (recorded; raising it continues the same run).") var budgetUsd: String?
     @Option(help: "Provider calls in flight, overriding the manifest's concurrency (recorded).") var concurrency: Int?
     @Flag(help: "Give cells whose last attempt failed a new attempt (numbered on from the last).") var retryFailed = false
+    @Flag(help: "Run model-written code without bubblewrap or a user switch (only prlimit), where the sandbox cannot be built; every such grade records it.") var unsafeNoSandbox = false
 
     func run() async throws {
         let report: SweepReport
@@ -26,6 +28,8 @@ struct Run: AsyncParsableCommand {
                 o.retryFailed = retryFailed
                 o.stop = stop
                 o.providerFactories[.openrouter] = OpenRouterProvider.make
+                let unsafe = unsafeNoSandbox
+                o.programGraders[CodeExecution().name] = { SandboxedCodeGrader(sandbox: try Sandbox(unsafe: unsafe)) }
                 if let budgetUsd {
                     guard let b = USD(exactly: budgetUsd) else { throw ValidationError("--budget-usd: expected a non-negative decimal amount such as 12.50, found '\(budgetUsd)'") }
                     o.budgetUSD = b

@@ -32,9 +32,9 @@ struct BenchmarkFormatTests {
     func malformed() throws {
         let mbppOK = #"{"prompt": "p", "code": "c", "test_list": ["assert f()"]}"#
         var (e, dir) = try entry([mbppOK, #"{"prompt": "p", "code": "c", "test_list": "assert f()"}"#], fields: ("prompt", "code"), shape: .mbpp)
-        #expect(refusal(e, dir) == "\(dir.path)/bench.jsonl:2: field 'test_list' is not a list of texts")
+        #expect(refusal(e, dir) == "\(dir.path)/bench.jsonl:2: field 'test_list' is not a non-empty list of texts")
         (e, dir) = try entry([#"{"prompt": "p", "code": "c", "test_list": []}"#], fields: ("prompt", "code"), shape: .mbpp)
-        #expect(refusal(e, dir) == "\(dir.path)/bench.jsonl:1: field 'test_list' is an empty list")
+        #expect(refusal(e, dir) == "\(dir.path)/bench.jsonl:1: field 'test_list' is not a non-empty list of texts")
         (e, dir) = try entry([#"{"prompt": "p", "test": "t", "entry_point": "f"}"#], fields: ("prompt", "prompt"), shape: .humaneval)
         #expect(refusal(e, dir) == "\(dir.path)/bench.jsonl:1: field 'canonical_solution' is missing or not text")
         let stdioOK = #"{"q": "x", "tests": [{"input": "1\n", "output": "1\n"}], "time_limit_s": 1, "memory_limit_mb": 256}"#

@@ -49,11 +49,11 @@ struct ManifestTests {
         #expect(e.message.contains("gpt3-175b-verification"))
     }
 
-    @Test("a benchmark whose grader is not built is refused by name")
+    @Test("a pre-registered grader version this build lacks is refused by name, listing the versions it has")
     func missingGrader() throws {
-        let e = try #require(error(Fixtures.manifest(simulated: false).replacingOccurrences(of: "ref: gsm8k", with: "ref: mbpp_sanitized")))
-        #expect(e.path == "benchmarks[0].ref")
-        #expect(e.message.contains("code-execution"))
+        let e = try #require(error(Fixtures.manifest(simulated: false).replacingOccurrences(of: "ref: gsm8k,", with: "ref: gsm8k, grader: code-execution@2,")))
+        #expect(e.path == "benchmarks[0].grader")
+        #expect(e.message.contains("grader code-execution has no version 2") && e.message.contains("versions: 1"))
     }
 
     @Test("a replayed model cannot answer another benchmark")

@@ -49,7 +49,7 @@ struct RegradeTests {
         #expect(frontierMatrices.count == 14 && frontierMatrices.allSatisfy { $0.verdict == "missing" && $0.grader == "boxed-latex@1" })
         let grades0 = try Fixtures.lines(r.folder.stream(GradeRecord.self)).count
 
-        let report = try await Regrade.run(r.folder, grader: BoxedLatex(version: .v2), cache: cache(dir))
+        let report = try await Regrade.run(r.folder, grader: .text(BoxedLatex(version: .v2)), cache: cache(dir))
         // Only MATH-500's 40 answers: the multiple-choice ones belong to another grader.
         #expect(report.counts.added == 40 && report.counts.otherGrader == 24 && report.counts.already == 0 && !report.counts.stopped)
         #expect(report.compared == 40)
@@ -71,7 +71,7 @@ struct RegradeTests {
         #expect(old.cells.filter { $0.benchmark == "gpqa_style" }.allSatisfy { $0.verdict == "missing" && $0.reason?.contains("not graded by boxed-latex@1") == true })
         #expect(try Verifier.verify(r.folder, cache: cache(dir)).problems == [])
 
-        let again = try await Regrade.run(r.folder, grader: BoxedLatex(version: .v2), cache: cache(dir))
+        let again = try await Regrade.run(r.folder, grader: .text(BoxedLatex(version: .v2)), cache: cache(dir))
         #expect(again.counts.added == 0 && again.counts.already == 40 && again.flips == report.flips)
         #expect(try Fixtures.lines(r.folder.stream(GradeRecord.self)).count == grades0 + 40)
         let sessions = try RunRecords.read(r.folder).sessions.map(\.payload).filter { $0.kind == .regrade }
@@ -83,12 +83,12 @@ struct RegradeTests {
         let dir = Fixtures.tempDir("regrade-stop")
         let r = try await launch(dir)
         let stop = StopSignal()
-        let first = try await Regrade.run(r.folder, grader: BoxedLatex(version: .v2), cache: cache(dir), stop: stop, batchSize: 15) { added in
+        let first = try await Regrade.run(r.folder, grader: .text(BoxedLatex(version: .v2)), cache: cache(dir), stop: stop, batchSize: 15) { added in
             if added >= 15 { stop.raise() }
         }
         #expect(first.counts.stopped && first.counts.added == 15 && first.counts.left == 25)
         #expect(first.render().contains("STOPPED with 25 answers left"))
-        let second = try await Regrade.run(r.folder, grader: BoxedLatex(version: .v2), cache: cache(dir))
+        let second = try await Regrade.run(r.folder, grader: .text(BoxedLatex(version: .v2)), cache: cache(dir))
         #expect(second.counts.added == 25 && second.counts.already == 15 && !second.counts.stopped)
         let v2 = try RunRecords.read(r.folder).grades.map(\.payload).filter { $0.identity == "boxed-latex@2" }
         #expect(v2.count == 40 && Set(v2.map(\.attempt)).count == 40)

@@ -176,14 +176,16 @@ struct SandboxTests {
             "{not json",
             try json(["id": "sum", "response": "```python\na, b = map(int, input().split())\nprint(a + b)\n```", "problem": try problem(try items("stdio_fixture")[0])]),
         ]
-        let (outputs, problems) = await CodeGrading.grade(lines: Data(lines.joined(separator: "\n").utf8), file: "code.jsonl", runner: try runner())
+        let (outputs, problems) = await CodeGrading.grade(lines: Data(lines.joined(separator: "\n").utf8), file: "code.jsonl", grader: SandboxedCodeGrader(sandbox: try Sandbox()))
         #expect(problems == ["code.jsonl:4: field 'problem' field 'tests' is not a non-empty list of {input, output}", "code.jsonl:5: not a JSON object"])
         let rows = try outputs.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         #expect(rows.map { $0["id"] as? String } == ["he", "exit", "mb", "sum"])
         #expect(rows.map { $0["verdict"] as? String } == ["correct", "incorrect", "correct", "correct"])
-        #expect((rows[3]["tests"] as? [[String: Any]])?.count == 3 && (rows[3]["limits"] as? [String: Any])?["cpu_s"] as? Int == 3)
-        #expect(rows[0]["rule"] as? String == "fenced_entry_point" && rows[1]["code_verdict"] as? String == "runtime_error")
-        #expect(rows.prefix(3).allSatisfy { $0["unsafe"] as? Bool == false && ($0["limits"] as? [String: Any])?["cpu_s"] as? Int == 10 })
+        let runs = rows.map { $0["execution"] as? [String: Any] ?? [:] }
+        #expect((runs[3]["tests"] as? [[String: Any]])?.count == 3 && (runs[3]["limits"] as? [String: Any])?["cpu_s"] as? Int == 3)
+        #expect(runs[3]["time_multiplier"] as? Int == 3)
+        #expect(rows[0]["rule"] as? String == "fenced_entry_point" && runs[1]["code_verdict"] as? String == "runtime_error")
+        #expect(runs.prefix(3).allSatisfy { $0["unsafe"] as? Bool == false && ($0["limits"] as? [String: Any])?["cpu_s"] as? Int == 10 })
     }
 
     @Test("stdout is compared token by token: integers exactly, other numbers within 1e-6, words exactly")
@@ -192,8 +194,8 @@ struct SandboxTests {
                                          ("1000000.0000005", "1000000")]
         let differ: [(String, String)] = [("2.33", "2.333333"), ("12345678901234567890", "12345678901234567891"), ("YES", "yes"), ("1 2", "1 2 3"),
                                           ("3", "3.5"), ("inf", "1e308"), ("", "0")]
-        for (a, e) in differ { #expect(!StdioRunner.same(a, e, tolerance: 1e-6), "\(a) vs \(e)") }
-        for (a, e) in same { #expect(StdioRunner.same(a, e, tolerance: 1e-6), "\(a) vs \(e)") }
+        for (a, e) in differ { #expect(!OutputComparison.same(a, e, tolerance: 1e-6), "\(a) vs \(e)") }
+        for (a, e) in same { #expect(OutputComparison.same(a, e, tolerance: 1e-6), "\(a) vs \(e)") }
     }
 
     @Test("stdin/stdout problems: correct Python passes at 3× the official time, wrong or slow programs do not, each test recorded")
@@ -222,10 +224,10 @@ struct SandboxTests {
         // 1.5 CPU seconds against an official limit of 1 s: correct at 3×, a time limit at 1×.
         let slow = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.5:\n    pass\na, b = map(int, input().split())\nprint(a + b)\n"
         let one = StdioProblem(tests: [problems[0].tests[0]], timeLimitSeconds: 1, memoryLimitMB: 256)
-        #expect(runner.limits(for: one).cpuSeconds == 3)
+        #expect(runner.settings.limits(for: one).cpuSeconds == 3)
         #expect(await runner.check(slow, on: one).verdict == .accepted)
         var strict = runner
-        strict.multiplier = 1
+        strict.settings.timeMultiplier = 1
         #expect(await strict.check(slow, on: one).verdict == .timeLimit)
     }
 

@@ -123,6 +123,7 @@ public enum Verifier {
             }
             // Every session that wrote records left a launch or resume record: a stream emptied has lost its anchors too.
             if !launched { problems.append("sessions.jsonl holds no launch or resume record: it was emptied or cut before its first whole line") }
+            var unsafeGrades = 0
             try read(GradeRecord.self) { g in
                 let r = g.payload
                 let place = "grades.jsonl:\(g.seq) (\(r.cell))"
@@ -136,17 +137,25 @@ public enum Verifier {
                 }
                 guard let text = answers[r.attempt] else { return } // the attempt's own problem is already listed
                 // Each grade is re-made by the version that made it; a version this build lacks is a problem, not a skip.
-                guard let (grader, identity) = GraderCatalog.entry(named: r.grader, version: r.graderVersion) else {
+                guard let (kind, identity) = GraderCatalog.entry(named: r.grader, version: r.graderVersion) else {
                     problems.append("\(place): graded by \(r.identity), which this build does not have (versions of \(r.grader): \(GraderCatalog.versions(of: r.grader).joined(separator: ", ")))"); return
                 }
                 if let config = r.graderConfig, config != identity.configHash {
                     problems.append("\(place): \(r.identity) ran with configuration \(config.prefix(12))…, this build's \(r.identity) has \(identity.configHash.prefix(12))…"); return
                 }
-                let again = grader.grade(response: text, item: r.item)
-                if !r.holds(again) {
-                    problems.append("\(place): regrading the stored answer gives \(again.verdict.rawValue) ('\(again.extracted ?? "")'), the record says \(r.verdict.rawValue) ('\(r.extracted ?? "")')")
+                switch kind {
+                case let .text(grader):
+                    let again = grader.grade(response: text, item: r.item)
+                    if !r.holds(again) {
+                        problems.append("\(place): regrading the stored answer gives \(again.verdict.rawValue) ('\(again.extracted ?? "")'), the record says \(r.verdict.rawValue) ('\(r.extracted ?? "")')")
+                    }
+                case .program:
+                    // Running the programs again is regrade's work; here the record must agree with itself and the answer.
+                    if let why = ExecutionCheck.problem(r, answer: text) { problems.append("\(place): \(why)") }
+                    if r.execution?.unsafe == true { unsafeGrades += 1 }
                 }
             }
+            if unsafeGrades > 0 { notes.append("\(unsafeGrades) code grades were made with --unsafe-no-sandbox (no bubblewrap, no user switch)") }
         } catch {
             return VerifyReport(problems: problems + ["\(error)"], extent: extent.summary, digest: nil, notes: notes)
         }

@@ -13,6 +13,8 @@ struct CellContext: Sendable {
     var settings = OperationalSettings(concurrency: 8, budgetUSD: .zero)
     /// `--retry-failed`: a COMPLETED cell whose last attempt failed gets a new attempt, graded if it answers.
     var retryFailed = false
+    /// Implementations of the program graders the plan names (the sandbox's), by identity.
+    var programGraders: [GraderIdentity: any ProgramGrader] = [:]
     var plan: SweepPlan { requests.plan }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
@@ -203,9 +205,11 @@ struct CellContext: Sendable {
 
     /// Records what a group of completions did, stream by stream, with one append per stream: new attempts,
     /// EXECUTING → VERIFYING, grades, VERIFYING → COMPLETED. Free responses (replays) are stored first, in
-    /// one transaction; claims and reservations are released after the records are appended. Returns the
-    /// failure of a provider that said stop (the cell stays EXECUTING for the next session), if any.
-    func finish(_ completions: [Completion]) async throws -> AttemptFailure? {
+    /// one transaction; claims and reservations are released after the records are appended. Cells whose
+    /// grader runs programs stay VERIFYING: they come back as grading jobs, and `graded` (jobs done since the
+    /// last write) are recorded here, grade and VERIFYING → COMPLETED. Returns the failure of a provider that
+    /// said stop (the cell stays EXECUTING for the next session), if any, and the new grading jobs.
+    func finish(_ completions: [Completion], graded: [GradedJob] = []) async throws -> (stop: AttemptFailure?, grading: [GradingJob]) {
         var completions = completions
         let unstored = completions.indices.filter { completions[$0].unstored != nil }
         let kept = try await cache.storeOffPool(unstored.map { i in
@@ -223,7 +227,7 @@ struct CellContext: Sendable {
         var stop: AttemptFailure?
         for c in completions {
             guard let a = c.admitted else {
-                steps.append(Step(cell: nil, attempts: c.made.map { [$0.record] } ?? [], answer: nil, last: nil, executed: nil, completing: nil, graded: true))
+                steps.append(Step(cell: nil, attempts: c.made.map { [$0.record] } ?? [], answer: nil, last: nil, executed: nil, verifying: nil, graded: true))
                 continue
             }
             let new = c.made
@@ -233,19 +237,19 @@ struct CellContext: Sendable {
             if let last, last.interrupted, let failure = new?.record.failure {
                 // The provider said stop: the attempt is recorded, the cell stays EXECUTING for the next session.
                 stop = stop ?? failure
-                steps.append(Step(cell: a.cell, attempts: [new!.record], answer: nil, last: last, executed: nil, completing: nil, graded: true))
+                steps.append(Step(cell: a.cell, attempts: [new!.record], answer: nil, last: last, executed: nil, verifying: nil, graded: true))
                 continue
             }
-            let (executed, completing): (Transition?, Transition?)
+            let (executed, verifying): (Transition?, Verifying?)
             switch a.walk {
             case let .executing(e):
                 let (v, t) = e.executed()
-                (executed, completing) = (t, v.verified())
-            case let .verifying(v): (executed, completing) = (nil, v.verified())
-            case .completed: (executed, completing) = (nil, nil)
+                (executed, verifying) = (t, v)
+            case let .verifying(v): (executed, verifying) = (nil, v)
+            case .completed: (executed, verifying) = (nil, nil)
             }
             steps.append(Step(cell: a.cell, attempts: new.map { [$0.record] } ?? [], answer: new?.answer, last: last,
-                              executed: executed, completing: completing, graded: graded))
+                              executed: executed, verifying: verifying, graded: graded))
         }
         // Answers of attempts recorded by an earlier process are read back from the cache.
         let answers = try cache.entries(steps.compactMap { s in
@@ -256,6 +260,7 @@ struct CellContext: Sendable {
         let finished = try await steps.concurrentMap { step in Result { try self.finish(step, answers: answers) } }
         var records = BatchRecords()
         var firstError: (any Error)?
+        var grading: [GradingJob] = []
         for result in finished {
             switch result {
             case let .success(f):
@@ -263,42 +268,69 @@ struct CellContext: Sendable {
                 if let e = f.executed { records.executed.append(e) }
                 if let g = f.grade { records.grades.append(g) }
                 if let c = f.completed { records.completed.append(c) }
+                if let j = f.job { grading.append(j) }
             case let .failure(error): firstError = firstError ?? error
             }
+        }
+        for done in graded {
+            records.grades.append(try Encoded(GradeRecord(cell: done.job.cell.id, attempt: done.job.attempt, grader: done.job.identity,
+                                                          item: done.job.item, grade: done.grade)))
+            if let v = done.job.verifying { records.completed.append(try Self.event(v.verified(), done.job.cell.id)) }
         }
         try await journal.record(records)
         let claimed = completions.compactMap(\.claimed)
         if !claimed.isEmpty { try await cache.releaseOffPool(claimed, owner: claimOwner) }
         await journal.release(completions.compactMap { $0.admitted?.reserved })
         if let firstError { throw firstError }
-        return stop
+        return (stop, grading)
     }
 
     private func finish(_ step: Step, answers: [String: CacheEntry]) throws -> Finished {
-        let grade = step.graded || step.cell == nil ? nil
-            : try grade(step.cell!, attempt: step.last, answer: step.answer ?? step.last.flatMap { answers[$0.request]?.answerText })
         let id = step.cell?.id
+        var grade: Encoded<GradeRecord>?
+        var job: GradingJob?
+        if !step.graded, let cell = step.cell {
+            switch try grading(cell, attempt: step.last, answer: step.answer ?? step.last.flatMap { answers[$0.request]?.answerText }) {
+            case let .text(g)?: grade = g
+            case let .program(cell, attempt, answer, item, identity)?:
+                // Graded in the pipeline's grading lane; the cell stays VERIFYING until its grade is written.
+                job = GradingJob(cell: cell, attempt: attempt, answer: answer, item: item, identity: identity, verifying: step.verifying)
+            case nil: break
+            }
+        }
+        let completed = job == nil ? try step.verifying.map { try Self.event($0.verified(), id!) } : nil
         return Finished(attempts: try step.attempts.map(Encoded.init), executed: try step.executed.map { try Self.event($0, id!) },
-                        grade: grade, completed: try step.completing.map { try Self.event($0, id!) })
+                        grade: grade, completed: completed, job: job)
     }
 
     private static func event(_ t: Transition, _ cell: CellID) throws -> Encoded<EventRecord> {
         try Encoded(EventRecord(scope: "cell", cell: cell, from: t.from, to: t.to))
     }
 
-    /// The grade of the cell's final attempt, or nil when that attempt failed (nothing to grade).
-    private func grade(_ cell: PlannedCell, attempt: LiveState.AttemptSummary?, answer: String?) throws -> Encoded<GradeRecord>? {
+    /// How the cell's final attempt is graded: a text grade made now, or a program grader's job; nil when that
+    /// attempt failed (nothing to grade).
+    private func grading(_ cell: PlannedCell, attempt: LiveState.AttemptSummary?, answer: String?) throws -> Grading? {
         guard let attempt, attempt.status != .failed else { return nil }
         let bench = plan.benchmark(of: cell)
-        guard let (grader, identity) = plan.grader(of: cell) else {
+        guard let (kind, identity) = plan.grader(of: cell) else {
             throw RunError.corrupt("benchmark \(bench.id): grader \(plan.graderSpec(of: cell)) is not in this build")
         }
         guard let text = answer else {
             throw RunError.corrupt("attempt \(attempt.attempt) cites request \(attempt.request.prefix(12))…, which the cache does not hold")
         }
         let item = plan.item(of: cell).grading
-        return try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: identity, item: item,
-                                       grade: grader.grade(response: text, item: item)))
+        switch kind {
+        case let .text(grader):
+            return .text(try Encoded(GradeRecord(cell: cell.id, attempt: attempt.attempt, grader: identity, item: item,
+                                                 grade: grader.grade(response: text, item: item))))
+        case .program:
+            return .program(cell, attempt.attempt, text, item, identity)
+        }
+    }
+
+    private enum Grading {
+        case text(Encoded<GradeRecord>)
+        case program(PlannedCell, String, String, GradingItem, GraderIdentity)
     }
 }
 
@@ -438,8 +470,8 @@ private struct Step: Sendable {
     /// The cell's final attempt (this one or one on record).
     let last: LiveState.AttemptSummary?
     let executed: Transition?
-    /// VERIFYING → COMPLETED, unless the cell is COMPLETED already.
-    let completing: Transition?
+    /// The cell in VERIFYING, to complete once graded; nil when it is COMPLETED already.
+    let verifying: Verifying?
     let graded: Bool
 }
 
@@ -449,4 +481,22 @@ private struct Finished: Sendable {
     let executed: Encoded<EventRecord>?
     let grade: Encoded<GradeRecord>?
     let completed: Encoded<EventRecord>?
+    let job: GradingJob?
+}
+
+/// A cell in VERIFYING whose answer a program grader is to grade; it completes when its grade is written.
+struct GradingJob: Sendable {
+    let cell: PlannedCell
+    let attempt: String
+    let answer: String
+    let item: GradingItem
+    let identity: GraderIdentity
+    /// nil for a COMPLETED cell whose grade line a crash tore (only the grade is appended).
+    let verifying: Verifying?
+}
+
+/// A grading job and the grade it came to.
+struct GradedJob: Sendable {
+    let job: GradingJob
+    let grade: Grade
 }

@@ -11,6 +11,10 @@ import Synchronization
 /// slots free up, a window's worth ahead of their calls at most, so admission's cost (one snapshot, one
 /// append of PENDING → EXECUTING, one cache read, one claim transaction) is shared by many cells.
 /// Providers that answer inline (replay) are called during admission, 256 cells at a time.
+///
+/// Answers a program grader grades (code) leave the finisher as grading jobs, their cells VERIFYING: a grading
+/// lane runs at most one per worker of the grader (one per core), beside the calls, and the finisher records
+/// each grade with the cell's VERIFYING → COMPLETED at its next write. Calls never wait for grading.
 struct Pipeline {
     let context: CellContext
     let stopAfter: Int?
@@ -19,6 +23,8 @@ struct Pipeline {
 
     /// Cells admitted at once for providers that answer inline.
     static let inlineGroup = 256
+    /// Admission waits while this many answers wait for a program grader: memory stays bounded when calls outrun grading.
+    static let gradingBacklog = 1024
 
     fileprivate enum Event: Sendable {
         case called(Call, CallOutcome)
@@ -26,7 +32,9 @@ struct Pipeline {
         case retryDue(Call, cancelled: Bool)
         /// Cells that waited for another process's claim are due to be admitted again.
         case readmit([PlannedCell])
-        case flushed(Result<AttemptFailure?, any Error>)
+        case flushed(Result<(stop: AttemptFailure?, grading: [GradingJob]), any Error>)
+        /// A grading job is done on this worker (nil grade: cancelled, nothing to record).
+        case graded(GradingJob, Grade?, worker: Int)
         case signal(Int)
         case graceOver
     }
@@ -51,12 +59,13 @@ struct Pipeline {
                     state.toRelease = []
                 }
                 await admit()
+                state.launchGrading(&group, context: context)
                 state.startFlush(&group, context: context)
                 // While the finisher writes one group, the next is admitted (inline providers, above all).
                 if state.flushing, state.buffer.isEmpty { await admit() }
                 gauges.update(inFlight: state.inFlight, queued: state.hasWorkToDispatch)
                 // Nothing runs, so nothing more can happen (the signal's waiter aside).
-                if state.inFlight == 0 && state.timers == 0 && !state.flushing && state.buffer.isEmpty { break }
+                if state.inFlight == 0 && state.timers == 0 && !state.flushing && state.buffer.isEmpty && !state.hasGrading { break }
                 guard let event = await group.next() else { break }
                 // Whatever came back may have settled a reservation: a cell the budget held back is tried again.
                 state.waitingForBudget = false
@@ -72,11 +81,13 @@ struct Pipeline {
                 case let .flushed(result):
                     state.flushing = false
                     switch result {
-                    case let .success(stop?):
-                        // Already draining since the call returned (see `settle`); the failure is now on record.
-                        state.providerStop = state.providerStop ?? stop
-                        state.draining = true
-                    case .success(nil): break
+                    case let .success(done):
+                        state.gradingQueue += done.grading
+                        if let stop = done.stop {
+                            // Already draining since the call returned (see `settle`); the failure is now on record.
+                            state.providerStop = state.providerStop ?? stop
+                            state.draining = true
+                        }
                     case let .failure(error):
                         state.fail(error)
                         group.cancelAll()
@@ -96,6 +107,10 @@ struct Pipeline {
                         }
                         if let signal { group.addTask { .signal(await signal.wait(above: level)) } }
                     }
+                case let .graded(job, grade, worker):
+                    state.gradingNow -= 1
+                    state.freeWorkers[job.identity, default: []].append(worker)
+                    if let grade { state.graded.append(GradedJob(job: job, grade: grade)) }
                 case .graceOver:
                     if state.interrupted && !state.cancelled {
                         state.cancelled = true
@@ -125,6 +140,13 @@ private struct LoopState {
     var inFlight = 0
     /// Completions waiting for the finisher.
     var buffer: [Completion] = []
+    /// Answers waiting for a program grader, grades running, and grades waiting for the finisher.
+    var gradingQueue: [GradingJob] = []
+    var gradingNow = 0
+    var graded: [GradedJob] = []
+    /// Worker numbers not in use, per program grader (filled lazily from its `workers`).
+    var freeWorkers: [GraderIdentity: [Int]] = [:]
+    var startedWorkers: Set<GraderIdentity> = []
     /// Reservations of cells whose call will not be made this session, freed by the loop.
     var toRelease: [USD] = []
     var flushing = false
@@ -160,6 +182,11 @@ private struct LoopState {
         self.inline = inline
     }
 
+    /// Whether grading work is queued, running or waiting to be written (a stopped lane leaves its queue for the next session).
+    var hasGrading: Bool { gradingNow > 0 || !graded.isEmpty || (!gradingQueue.isEmpty && gradingMayStart) }
+    /// New grades start unless the sweep is cancelled, failing or interrupted (their cells stay VERIFYING for the next session).
+    var gradingMayStart: Bool { !cancelled && error == nil && !interrupted }
+
     var hasWorkToDispatch: Bool { readyCount > 0 || (!draining && !stoppedAfter && queues.values.contains { !$0.isEmpty }) }
 
     mutating func fail(_ e: any Error) {
@@ -184,7 +211,7 @@ private struct LoopState {
     mutating func admitAndLaunch(_ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) async throws {
         // At most a group's worth of completions wait for the finisher: records follow calls closely, and
         // memory does not grow with the sweep.
-        while !draining, !stoppedAfter, !waitingForBudget, buffer.count < Pipeline.inlineGroup {
+        while !draining, !stoppedAfter, !waitingForBudget, buffer.count < Pipeline.inlineGroup, gradingQueue.count < Pipeline.gradingBacklog {
             let picked = pick(limit: pipeline.stopAfter.map { $0 - admittedCount })
             guard !picked.isEmpty else { break }
             admittedCount += picked.count
@@ -367,21 +394,44 @@ private struct LoopState {
         }
     }
 
-    /// Hands what came back to the finisher, unless it is writing already (then it takes all of it next).
+    /// Hands what came back, and the grades made since, to the finisher, unless it is writing already (then it
+    /// takes all of it next).
     mutating func startFlush(_ group: inout TaskGroup<Pipeline.Event>, context: CellContext) {
-        guard !flushing, !buffer.isEmpty else { return }
-        let batch = buffer
+        guard !flushing, !buffer.isEmpty || !graded.isEmpty else { return }
+        let batch = buffer, done = graded
         buffer = []
+        graded = []
         flushing = true
         group.addTask {
             // Unstructured, so cancelling the sweep never cuts a write of records short.
-            .flushed(await Task { await Result { try await context.finish(batch) } }.value)
+            .flushed(await Task { await Result { try await context.finish(batch, graded: done) } }.value)
         }
+    }
+
+    /// Starts queued grading jobs, oldest first, on every free worker of their grader.
+    mutating func launchGrading(_ group: inout TaskGroup<Pipeline.Event>, context: CellContext) {
+        guard gradingMayStart, !gradingQueue.isEmpty else { return }
+        var waiting: [GradingJob] = []
+        for job in gradingQueue {
+            guard let grader = context.programGraders[job.identity] else {
+                fail(RunError.graderUnavailable(job.identity.description))
+                return
+            }
+            if startedWorkers.insert(job.identity).inserted { freeWorkers[job.identity] = Array((0..<max(1, grader.workers)).reversed()) }
+            guard let worker = freeWorkers[job.identity]?.popLast() else { waiting.append(job); continue }
+            gradingNow += 1
+            group.addTask {
+                let grade = await grader.grade(response: job.answer, item: job.item, worker: worker)
+                // A cancelled run may have been cut short: its grade says nothing of the program, so none is recorded.
+                return .graded(job, Task.isCancelled ? nil : grade, worker: worker)
+            }
+        }
+        gradingQueue = waiting
     }
 
     func stopMessage(context: CellContext, stopAfter: Int?) async -> String? {
         if interrupted {
-            return "interrupted: calls in flight were \(cancelled ? "cancelled" : "finished and recorded"); cells whose call was cut off stay EXECUTING; "
+            return "interrupted: calls in flight were \(cancelled ? "cancelled" : "finished and recorded"); cells whose call was cut off stay EXECUTING, answers not yet graded stay VERIFYING; "
                 + "run the same command to continue"
         }
         if !unaffordable.isEmpty {

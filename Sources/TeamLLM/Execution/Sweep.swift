@@ -21,6 +21,9 @@ public struct RunOptions: Sendable {
     /// Builds the providers the substrate does not build itself (OpenRouter over HTTP), once the plan and
     /// this session's settings are known.
     public var providerFactories: [ProviderKind: @Sendable (ProviderContext) throws -> any Provider] = [:]
+    /// Builds the program graders (the code sandbox, from TeamLLMSandbox) by grader name, called only when the plan
+    /// grades code: a machine without bubblewrap runs every other sweep, and a code sweep there says what is missing.
+    public var programGraders: [String: @Sendable () throws -> any ProgramGrader] = [:]
     /// Ctrl-C and SIGTERM, raised by the command line: stop dispatching, then cancel.
     public var stop: StopSignal?
     /// Live figures of the pipeline (calls in flight, retries).
@@ -65,6 +68,7 @@ public enum Sweep {
         async let loading = ProviderSet.load(manifest: manifest, registry: registry, dataDir: options.dataDir)
         let plan = try YAMLValue.locating(in: manifestText, file: url.path) { try SweepPlan(manifest: manifest, registry: registry, dataDir: options.dataDir) }
         let providers = try await loading
+        let programGraders = try ProgramGraders.resolve(plan.programGraders, given: options.programGraders)
         let frozen = FrozenRegistry(plan: plan, registry: registry)
         // The cache opens before the run folder is made: a cache that cannot be opened leaves nothing behind.
         let cache = try ResponseCache(root: options.cacheURL(manifest))
@@ -141,6 +145,7 @@ public enum Sweep {
                                       journal: journal, runID: folder.id, claimOwner: claimOwner)
             context.settings = settings
             context.retryFailed = options.retryFailed
+            context.programGraders = programGraders
             let todo = plan.cells.filter { state.needsWork($0.id) || state.needsAttempt($0.id, retryFailed: options.retryFailed) }
             let ticker = options.progress ? ProgressLine.start(journal: journal, gauges: options.gauges, total: plan.cells.count, done: plan.cells.count - todo.count) : nil
             let stoppedBy: String?
@@ -174,5 +179,22 @@ public enum Sweep {
             return SweepReport(folder: folder, cells: plan.cells.count, completed: completed, sweepPhase: await journal.sweepPhase,
                                spend: await journal.spend, stoppedBy: stoppedBy, notices: notices)
         }
+    }
+}
+
+/// Matching the program graders a plan names with the implementations a command was given.
+enum ProgramGraders {
+    /// Each needed identity's implementation; one missing, or built with another configuration, is refused before anything runs.
+    static func resolve(_ needed: [GraderIdentity], given: [String: @Sendable () throws -> any ProgramGrader]) throws -> [GraderIdentity: any ProgramGrader] {
+        var out: [GraderIdentity: any ProgramGrader] = [:]
+        for identity in needed {
+            guard let make = given[identity.name] else { throw RunError.graderUnavailable(identity.description) }
+            let g = try make()
+            guard g.identity == identity else {
+                throw RunError.corrupt("grader \(identity) was built as \(g.identity) with configuration \(g.identity.configHash.prefix(12))…, the run's is \(identity.configHash.prefix(12))…")
+            }
+            out[identity] = g
+        }
+        return out
     }
 }

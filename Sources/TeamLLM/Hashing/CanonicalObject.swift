@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes one JSON object in canonical form by hand, for the few types written once or more per cell.
 ///
 /// Codable's per-field dispatch was the largest cost left in a cell, so the per-cell records write
@@ -69,6 +71,12 @@ struct CanonicalObject {
             element(&writer, v)
         }
         writer.bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A member whose value is already canonical JSON (a rarely written nested record, encoded by `CanonicalJSON`).
+    mutating func field(_ k: StaticString, canonical json: Data?) {
+        guard let json else { return }
+        key(k); writer.bytes.append(contentsOf: json)
     }
 
     /// A nested object member, written by `body` (omitted when `present` is false).

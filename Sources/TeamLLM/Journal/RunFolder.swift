@@ -14,6 +14,8 @@ public enum RunError: Error, CustomStringConvertible {
     /// A stream holds fewer records than an anchor (or the live bound) says it had.
     /// A run id that could escape the runs folder or read as an option.
     case badRunID(String)
+    /// The plan needs a program grader (code) that the command was not given an implementation of (the sandbox).
+    case graderUnavailable(String)
     /// A file or folder the run needs could not be written.
     case cannotWrite(path: String, reason: String)
     /// A stream ends in an incomplete line and no writer holds the run.
@@ -37,6 +39,7 @@ public enum RunError: Error, CustomStringConvertible {
         case let .badRunID(id):
             "'\(id)' is not a run id: a run id is one folder name under the runs folder, of lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
         case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
+        case let .graderUnavailable(spec): "this run is graded by \(spec), which runs model-written code, but no sandbox was given to run it in"
         case let .torn(file, offset, length):
             "\(file): incomplete last line at byte \(offset) (\(length) bytes, left by a crash); run `teamllm run` on the manifest to resume, which keeps it in quarantine/"
         case let .cut(stream, count, anchored, place):

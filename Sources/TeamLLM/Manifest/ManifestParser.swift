@@ -40,8 +40,8 @@ extension Manifest {
             let graderSpec = try graderValue?.string()
             if let graderValue, let graderSpec {
                 guard graderSpec.contains("@") else { throw graderValue.error("name the grader with its version, NAME@VERSION (versions of \(graderSpec): \(GraderCatalog.versions(of: graderSpec).joined(separator: ", ")))") }
-                do { _ = try GraderCatalog.grader(spec: graderSpec) } catch { throw graderValue.error("\(error)") }
-            } else if (try? GraderCatalog.grader(spec: entry.grader)) == nil {
+                do { _ = try GraderCatalog.entry(spec: graderSpec) } catch { throw graderValue.error("\(error)") }
+            } else if (try? GraderCatalog.entry(spec: entry.grader)) == nil {
                 throw refValue.error("benchmark '\(ref)' is graded by '\(entry.grader)', which this version does not have; available: \(GraderCatalog.names.joined(separator: ", "))")
             }
             let subsetValue = b.optional("subset")

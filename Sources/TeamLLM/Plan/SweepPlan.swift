@@ -24,7 +24,7 @@ public struct SweepPlan: Sendable {
     public let hash: String
     /// Each benchmark's grader (the manifest's, else the registry entry's) with its identity, resolved once;
     /// nil for a grader this build lacks (manifest validation refuses those before a plan is made).
-    let graders: [(grader: any Grader, identity: GraderIdentity)?]
+    let graders: [(kind: GraderKind, identity: GraderIdentity)?]
 
     public init(manifest: Manifest, registry: Registry, dataDir: URL) throws {
         self.manifest = manifest
@@ -78,7 +78,7 @@ public struct SweepPlan: Sendable {
         self.table = digestInput
         self.hash = Digest.sha256(digestInput)
         self.graders = zip(manifest.benchmarks, datasets).map { sel, ds in
-            (try? GraderCatalog.grader(spec: sel.grader ?? ds.benchmark.grader)).flatMap { GraderCatalog.entry(named: $0.name, version: $0.version) }
+            try? GraderCatalog.entry(spec: sel.grader ?? ds.benchmark.grader)
         }
     }
 
@@ -87,7 +87,14 @@ public struct SweepPlan: Sendable {
     /// `name@version` of the grader of a cell's benchmark: the manifest's, else the registry entry's.
     func graderSpec(of cell: PlannedCell) -> String { manifest.benchmarks[cell.benchmarkIndex].grader ?? benchmark(of: cell).grader }
     /// The grader of a cell's benchmark and its identity, nil when this build lacks it.
-    func grader(of cell: PlannedCell) -> (grader: any Grader, identity: GraderIdentity)? { graders[cell.benchmarkIndex] }
+    func grader(of cell: PlannedCell) -> (kind: GraderKind, identity: GraderIdentity)? { graders[cell.benchmarkIndex] }
+
+    /// The identities of the program graders this plan's benchmarks need (each must be given an implementation).
+    var programGraders: [GraderIdentity] {
+        graders.reduce(into: []) { out, g in
+            if let g, case .program = g.kind, !out.contains(g.identity) { out.append(g.identity) }
+        }
+    }
     func model(of cell: PlannedCell) -> ModelEntry { models[cell.modelIndex] }
     func provider(of cell: PlannedCell) -> ProviderKind { manifest.models[cell.modelIndex].provider }
 }

@@ -167,9 +167,11 @@ public struct GradeRecord: StreamRecord, Equatable {
     public let reason: String?
     /// The normalised answer (`Grade.canonical`): equal answers of any model share it.
     public var canonical: String? = nil
+    /// A code grader's run: the verdict in full, per-test outcomes, time, the limits used, the unsafe flag.
+    public var execution: ExecutionReport? = nil
 
     enum CodingKeys: String, CodingKey {
-        case cell, attempt, grader, extracted, span, rule, gold, verdict, reason, choices, canonical
+        case cell, attempt, grader, extracted, span, rule, gold, verdict, reason, choices, canonical, execution
         case graderVersion = "grader_version", graderConfig = "grader_config", choiceOrder = "choice_order"
     }
 
@@ -182,6 +184,7 @@ public struct GradeRecord: StreamRecord, Equatable {
     /// True when `g` is the grade this record holds.
     public func holds(_ g: Grade) -> Bool {
         g.verdict == verdict && g.extracted == extracted && g.span.map({ [$0.lowerBound, $0.upperBound] }) == span && g.canonical == canonical
+            && g.execution == execution
     }
 }
 
@@ -404,16 +407,19 @@ extension GradeRecord {
     public init(cell: CellID, attempt: String, grader: GraderIdentity, item: GradingItem, grade g: Grade) {
         self.init(cell: cell, attempt: attempt, grader: grader.name, graderVersion: grader.version, graderConfig: grader.configHash,
                   extracted: g.extracted, span: g.span.map { [$0.lowerBound, $0.upperBound] }, rule: g.rule, gold: item.gold,
-                  choices: item.choices, choiceOrder: item.choiceOrder, verdict: g.verdict, reason: g.reason, canonical: g.canonical)
+                  choices: item.choices, choiceOrder: item.choiceOrder, verdict: g.verdict, reason: g.reason, canonical: g.canonical,
+                  execution: g.execution)
     }
 
     public func canonicalPayload() throws -> Data {
-        Data(CanonicalObject.bytes { o in
+        let execution = try self.execution.map(CanonicalJSON.encode)
+        return Data(CanonicalObject.bytes { o in
             o.field("attempt", attempt)
             o.field("canonical", canonical)
             o.field("cell", cell.description)
             o.field("choice_order", choiceOrder)
             o.field("choices", choices)
+            o.field("execution", canonical: execution)
             o.field("extracted", extracted)
             o.field("gold", gold)
             o.field("grader", grader)

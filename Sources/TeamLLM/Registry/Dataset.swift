@@ -146,35 +146,19 @@ public struct Dataset: Sendable {
 }
 
 extension RowShape {
-    /// Throws, naming file, line and field, unless the row holds every field this shape needs with its type.
+    /// Throws, naming file, line and field, unless the row holds every field this shape needs with its type:
+    /// the tests, as the code grader reads them (`CodeProblem`), and the reference solution.
     func check(_ row: [String: JSONNode], file: String, line: Int) throws {
         func fail(_ field: String, _ why: String) -> RegistryError { .datasetLine(file: file, line: line, reason: "field '\(field)' \(why)") }
-        func text(_ field: String, in object: [String: JSONNode] = row) throws {
-            guard object[field]?.string != nil else { throw fail(field, "is missing or not text") }
-        }
-        func texts(_ field: String, required: Bool) throws {
-            guard let node = row[field] else { if required { throw fail(field, "is missing") }; return }
-            guard let list = node.items, list.allSatisfy({ $0.string != nil }) else { throw fail(field, "is not a list of texts") }
-            if required, list.isEmpty { throw fail(field, "is an empty list") }
-        }
-        func positive(_ field: String) throws {
-            guard let n = row[field]?.text.flatMap(Double.init), n > 0, n.isFinite else { throw fail(field, "is missing or not a positive number") }
-        }
-        switch self {
-        case .humaneval: for f in ["prompt", "canonical_solution", "test", "entry_point"] { try text(f) }
-        case .mbpp:
-            try text("code")
-            try texts("test_list", required: true)
-            try texts("test_imports", required: false)
-        case .stdio:
-            guard let tests = row["tests"]?.items, !tests.isEmpty else { throw fail("tests", "is missing or not a non-empty list") }
-            for (i, t) in tests.enumerated() {
-                guard let o = t.members else { throw fail("tests[\(i)]", "is not an object") }
-                guard o["input"]?.string != nil else { throw fail("tests[\(i)].input", "is missing or not text") }
-                guard o["output"]?.string != nil else { throw fail("tests[\(i)].output", "is missing or not text") }
-            }
-            try positive("time_limit_s")
-            try positive("memory_limit_mb")
+        let problem: CodeProblem
+        do { problem = try CodeProblem(row: row) } catch { throw fail(error.field, error.why) }
+        switch (self, problem) {
+        case (.humaneval, .function(.humaneval)):
+            guard row["canonical_solution"]?.string != nil else { throw fail("canonical_solution", "is missing or not text") }
+        case (.mbpp, .function(.mbpp)):
+            guard row["code"]?.string != nil else { throw fail("code", "is missing or not text") }
+        case (.stdio, .stdio): break
+        default: throw fail(self == .stdio ? "tests" : self == .mbpp ? "test_list" : "test", "is missing: the row is not a \(rawValue) problem")
         }
     }
 }

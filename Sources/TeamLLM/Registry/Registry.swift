@@ -190,7 +190,7 @@ public struct Registry: Sendable {
             // A bare grader name means the newest version this build has, frozen with the run as `name@version`.
             let graderValue = try m.required("grader")
             var grader = try graderValue.string()
-            if !grader.contains("@"), let newest = GraderCatalog.grader(named: grader) { grader = newest.identity.description }
+            if !grader.contains("@"), let newest = GraderCatalog.entry(named: grader) { grader = newest.identity.description }
             let format = try m.required("format").string()
             guard format == "jsonl" || format == "jsonl.gz" else { throw try m.required("format").error("expected 'jsonl' or 'jsonl.gz'") }
             let shape = try m.optional("shape")?.one(of: RowShape.self)

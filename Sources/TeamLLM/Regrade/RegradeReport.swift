@@ -47,6 +47,8 @@ public struct RegradeReport: Sendable {
     public let compared: Int
     public let flips: [Flip]
     public let models: [ModelChange]
+    /// A shard's grade file, when the grades went there rather than to the run.
+    public var shardFile: String? = nil
 
     /// The diff over every cell whose final answer `grader` has graded, against the newest grade by any other grader.
     /// `finals`: each cell's final attempt id; `grades`: every grade by attempt id, in record order.
@@ -88,7 +90,7 @@ public struct RegradeReport: Sendable {
     /// The report as a researcher reads it: what was done, accuracy per model before and after, every flipped cell.
     public func render() -> String {
         var s = "regrade of \(run) with \(grader) (config \(grader.configHash.prefix(12))…)\n"
-        s += "graded now \(counts.added), already graded by this version \(counts.already), failed calls (no answer) \(counts.failedCalls), not graded before (no item on record) \(counts.ungraded), left alone (another grader's benchmark) \(counts.otherGrader)\n"
+        s += "graded now \(counts.added), already graded by this version \(counts.already), failed calls (no answer) \(counts.failedCalls), not graded before (no item on record) \(counts.ungraded), left alone (another grader's benchmark or another shard's cell) \(counts.otherGrader)\n"
         if counts.stopped { s += "STOPPED with \(counts.left) answers left: run the same command again to finish them (no grade is repeated)\n" }
         s += "compared with the grade each answer had before: \(compared) cells, \(flips.count) flipped\n"
         s += "benchmark       model                    before (correct/decided)   after (correct/decided)   change\n"
@@ -100,6 +102,11 @@ public struct RegradeReport: Sendable {
         for f in flips {
             s += "flipped \(f.cell): \(f.beforeVerdict.rawValue) by \(f.before) ('\(f.extractedBefore ?? "")') → \(f.after.rawValue) ('\(f.extractedAfter ?? "")')   \(auditCommand(f.cell))\n"
         }
+        if let shardFile {
+            s += "these grades are in \(shardFile), not yet in the run: once every shard is done, teamllm regrade \(run) --merge <each shard file>\n"
+            return s
+        }
+        if !counts.stopped, counts.left > 0 { s += "\(counts.left) answers are not yet graded by this version: merge the other shards' files\n" }
         s += "the matrix now counts these grades (newest); the earlier ones: teamllm matrix \(run) --grader \(flips.first?.before ?? "NAME@VERSION")\n"
         return s
     }
