@@ -192,6 +192,36 @@ func sandboxBenchmarks() async throws {
     }
     print(String(format: "sandbox: one HumanEval test program, %d runs each: %.1f ms sandboxed, %.1f ms as plain python3 = %.2f× (target ≤ 1.3×)",
                  n, tSandboxed / Double(n) * 1000, tPlain / Double(n) * 1000, tSandboxed / tPlain))
+
+    // A code sweep: all of HumanEval × two simulated models, every answer graded in the sandbox lane (one grade per core).
+    let manifest = """
+    name: bench-code
+    preregistration: code sweep benchmark
+    benchmarks:
+      - {ref: humaneval}
+    models:
+      - {ref: sim-frontier, provider: simulated}
+      - {ref: sim-small, provider: simulated}
+    sampling: {temperature: 0.7, max_tokens: 512, samples: 1}
+    seed: 9
+    providers:
+      simulated: {common_mode: 0, sleep_scale: 0, accuracy: {sim-frontier: 1, sim-small: 0.5}}
+    concurrency: 8
+    budget_usd: "5"
+    cache: cache
+    """
+    let codeDir = work.appendingPathComponent("code-sweep")
+    try FileManager.default.createDirectory(at: codeDir, withIntermediateDirectories: true)
+    let url = codeDir.appendingPathComponent("code.yaml")
+    try manifest.write(to: url, atomically: true, encoding: .utf8)
+    var options = RunOptions(registryDir: registryDir, dataDir: dataDir, runsDir: codeDir.appendingPathComponent("runs"), progress: false)
+    let sandbox = try Sandbox()
+    options.programGraders[CodeExecution().name] = { SandboxedCodeGrader(sandbox: sandbox) }
+    var sweep: SweepReport?
+    let tSweep = try await seconds { sweep = try await Sweep.run(manifest: url, options: options) }
+    let correct = try Matrix.build(sweep!.folder).cells.filter { $0.verdict == "correct" }.count
+    print(String(format: "sandbox: code sweep of %d cells (HumanEval × 2 simulated models), each answer graded in the sandbox at VERIFYING on %d workers: %.2f s, %.0f cells/s, %d correct",
+                 sweep!.completed, ProcessInfo.processInfo.activeProcessorCount, tSweep, Double(sweep!.completed) / tSweep, correct))
 }
 
 func substrateBenchmarks() async throws {
