@@ -21,6 +21,29 @@ final class CountingGrader: ProgramGrader {
     }
 }
 
+/// A program grader that grades nothing until every cell's attempt is on disk: if grading held up the calls or
+/// their records, it would wait for ever (and give up, ungradable, after 30 s).
+struct WaitingGrader: ProgramGrader {
+    let inner: SandboxedCodeGrader
+    let runs: URL
+    let cells: Int
+    var name: String { inner.name }
+    var version: String { inner.version }
+    var configuration: [String: String] { inner.configuration }
+    var workers: Int { 1 }
+
+    func grade(response: String, item: GradingItem, worker: Int) async -> Grade {
+        for _ in 0..<300 {
+            let files = (try? FileManager.default.subpathsOfDirectory(atPath: runs.path)) ?? []
+            let lines = files.filter { $0.hasSuffix("/attempts.jsonl") }.compactMap { try? String(contentsOf: runs.appendingPathComponent($0), encoding: .utf8) }
+                .map { $0.split(separator: "\n").count }.reduce(0, +)
+            if lines >= cells { return await inner.grade(response: response, item: item, worker: worker) }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return Grade(verdict: .ungradable, extracted: nil, span: nil, rule: nil, reason: "gave up waiting for the calls")
+    }
+}
+
 @Suite("code benchmarks through the substrate: graded in the sandbox at VERIFYING, regraded in shards, merged")
 struct CodeSweepTests {
     /// HumanEval and MBPP items on the simulated pool: sim-frontier answers with the reference solution, sim-small with a broken program.
@@ -82,6 +105,22 @@ struct CodeSweepTests {
         // Code grades match docs/schemas (the execution report included).
         let (status, text) = try await Fixtures.python([Fixtures.repo.appendingPathComponent("docs/schemas/check.py").path, r.folder.url.path])
         #expect(status == 0 && text.contains("records valid"), "\(text)")
+    }
+
+    @Test("grading that is stuck does not hold up the calls: every attempt is recorded while no grade is made")
+    func gradingDoesNotHoldCalls() async throws {
+        let dir = Fixtures.tempDir("code-lane")
+        // Simulated latency, so calls run as tasks of their own (not inline at admission).
+        let url = try Fixtures.write(Self.manifest().replacingOccurrences(of: "sleep_scale: 0", with: "sleep_scale: 0.01"), to: dir)
+        let runs = dir.appendingPathComponent("runs")
+        let grader = WaitingGrader(inner: SandboxedCodeGrader(sandbox: try Sandbox(), workers: 1), runs: runs, cells: 24)
+        var o = Fixtures.options(runsDir: runs)
+        o.programGraders[grader.name] = { grader }
+        let r = try await Sweep.run(manifest: url, options: o)
+        #expect(r.completed == 24)
+        let grades = try RunRecords.read(r.folder).grades.map(\.payload)
+        #expect(grades.count == 24 && !grades.contains { $0.reason == "gave up waiting for the calls" })
+        #expect(grades.filter { $0.verdict == .correct }.count == 12)
     }
 
     @Test("a code regrade in two shards, merged, grades every answer once, equal to the sandbox's verdicts; verify passes")
