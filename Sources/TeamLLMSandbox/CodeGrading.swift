@@ -22,23 +22,9 @@ public enum CodeGrading {
             do { _ = try CodeProblem(row: problem) } catch { problems.append("\(place): field 'problem' \(error)"); continue }
             jobs.append((id, response, GradingItem(gold: "", fields: problem)))
         }
-        let work = jobs
-        let workers = grader.workers
-        var outputs = [String?](repeating: nil, count: work.count)
-        await withTaskGroup(of: [(Int, String)].self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    var done: [(Int, String)] = []
-                    for k in stride(from: worker, to: work.count, by: workers) {
-                        let g = await grader.grade(response: work[k].response, item: work[k].item, worker: worker)
-                        done.append((k, line(id: work[k].id, grader: grader.identity, g)))
-                    }
-                    return done
-                }
-            }
-            for await batch in group { for (k, line) in batch { outputs[k] = line } }
-        }
-        return (outputs.compactMap { $0 }, problems)
+        let grades = await grader.grade(jobs.map { ($0.response, $0.item) })
+        let outputs = zip(jobs, grades).map { line(id: $0.id, grader: grader.identity, $1) }
+        return (outputs, problems)
     }
 
     /// The output line: the grade as a grade record holds it (verdict, extracted code, span, rule, reason, execution).

@@ -144,9 +144,8 @@ private struct LoopState {
     var gradingQueue: [GradingJob] = []
     var gradingNow = 0
     var graded: [GradedJob] = []
-    /// Worker numbers not in use, per program grader (filled lazily from its `workers`).
+    /// Worker numbers not in use, per program grader (filled from its `workers` when its first job comes).
     var freeWorkers: [GraderIdentity: [Int]] = [:]
-    var startedWorkers: Set<GraderIdentity> = []
     /// Reservations of cells whose call will not be made this session, freed by the loop.
     var toRelease: [USD] = []
     var flushing = false
@@ -417,7 +416,7 @@ private struct LoopState {
                 fail(RunError.graderUnavailable(job.identity.description))
                 return
             }
-            if startedWorkers.insert(job.identity).inserted { freeWorkers[job.identity] = Array((0..<max(1, grader.workers)).reversed()) }
+            if freeWorkers[job.identity] == nil { freeWorkers[job.identity] = Array((0..<max(1, grader.workers)).reversed()) }
             guard let worker = freeWorkers[job.identity]?.popLast() else { waiting.append(job); continue }
             gradingNow += 1
             group.addTask {

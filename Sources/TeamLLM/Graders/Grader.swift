@@ -106,6 +106,27 @@ public protocol ProgramGrader: GraderDefinition {
     func grade(response: String, item: GradingItem, worker: Int) async -> Grade
 }
 
+extension ProgramGrader {
+    /// Grades every (response, item), in order, on all its workers: worker w takes jobs w, w + workers, ….
+    public func grade(_ jobs: [(response: String, item: GradingItem)]) async -> [Grade] {
+        let workers = max(1, self.workers)
+        var out = [Grade?](repeating: nil, count: jobs.count)
+        await withTaskGroup(of: [(Int, Grade)].self) { group in
+            for w in 0..<workers {
+                group.addTask {
+                    var done: [(Int, Grade)] = []
+                    for k in stride(from: w, to: jobs.count, by: workers) {
+                        done.append((k, await grade(response: jobs[k].response, item: jobs[k].item, worker: w)))
+                    }
+                    return done
+                }
+            }
+            for await part in group { for (k, g) in part { out[k] = g } }
+        }
+        return out.map { $0! }
+    }
+}
+
 /// A grader as the catalog has it: a text grader ready to grade, or the definition of a program grader whose
 /// implementation (the sandbox) is given to the sweep, regrade or grade command that needs it.
 public enum GraderKind: Sendable {

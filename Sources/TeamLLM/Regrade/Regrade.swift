@@ -41,16 +41,15 @@ public enum Regrade {
         let loaded = try RunJournal.load(folder, for: .regrade)
         let cache = try given ?? ResponseCache(root: folder.cacheURL(), readOnly: true)
         let identity = grader.identity
+        // A torn line the load moved to quarantine is recorded in the run, whoever loaded it (a shard too).
+        let journal = try await journal(folder, loaded, cache: cache)
         let sink: GradeSink
         if let shard {
             // A shard writes only its own file: the run is released for the other shards once it is read.
+            try await journal.sync()
             sink = .shard(try shard.open(folder, grader: identity))
             lock = nil
         } else {
-            // A regrade pays for nothing: no budget, and no cache claims for the journal to renew.
-            let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: loaded.state, cap: .zero,
-                                         anchored: loaded.anchored, claimOwner: ClaimOwner.current(run: folder.id))
-            for note in loaded.torn { try await journal.record(SessionRecord.torn(note)) }
             try await journal.record(SessionRecord.regrading(identity, environment: RunEnvironment.current()))
             sink = .run(journal)
         }
@@ -148,22 +147,17 @@ public enum Regrade {
         case let .text(g):
             return try await batch.concurrentMap { b in g.grade(response: answers[b.attempt.request]!, item: b.item) }
         case let .program(g, _, _):
-            let workers = max(1, g.workers)
-            var out = [Grade?](repeating: nil, count: batch.count)
-            await withTaskGroup(of: [(Int, Grade)].self) { group in
-                for w in 0..<workers {
-                    group.addTask {
-                        var done: [(Int, Grade)] = []
-                        for k in stride(from: w, to: batch.count, by: workers) {
-                            done.append((k, await g.grade(response: answers[batch[k].attempt.request]!, item: batch[k].item, worker: w)))
-                        }
-                        return done
-                    }
-                }
-                for await part in group { for (k, g) in part { out[k] = g } }
-            }
-            return out.map { $0! }
+            return await g.grade(batch.map { (answers[$0.attempt.request]!, $0.item) })
         }
+    }
+
+    /// The journal a regrade or merge appends through, after recording what the load repaired. A regrade pays for
+    /// nothing: no budget, and no cache claims for the journal to renew.
+    private static func journal(_ folder: RunFolder, _ loaded: RunJournal.Loaded, cache: ResponseCache) async throws -> RunJournal {
+        let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: loaded.state, cap: .zero,
+                                     anchored: loaded.anchored, claimOwner: ClaimOwner.current(run: folder.id))
+        for note in loaded.torn { try await journal.record(SessionRecord.torn(note)) }
+        return journal
     }
 
     /// The rows of every benchmark the run froze, by benchmark and item index, read and hash-checked again.
@@ -203,9 +197,7 @@ extension Regrade {
             read.append((file, grades))
         }
         guard let identity else { throw RunError.notFound("shard files to merge") }
-        let journal = try RunJournal(folder: folder, cache: cache, tails: loaded.tails, state: loaded.state, cap: .zero,
-                                     anchored: loaded.anchored, claimOwner: ClaimOwner.current(run: folder.id))
-        for note in loaded.torn { try await journal.record(SessionRecord.torn(note)) }
+        let journal = try await journal(folder, loaded, cache: cache)
         try await journal.record(SessionRecord.regrading(identity, environment: RunEnvironment.current()))
 
         let live = loaded.state
