@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "TeamLLMImitation", dependencies: ["TeamLLM", .product(name: "FlyingFox", package: "FlyingFox")]),
         // The code sandbox: bubblewrap, setpriv and prlimit around python3, through swift-subprocess (process groups).
         .target(name: "TeamLLMSandbox", dependencies: ["TeamLLM", .product(name: "Subprocess", package: "swift-subprocess")]),
+        // Analyses over the correctness matrix and the HTML report: statistics written here, no dependency.
+        .target(name: "TeamLLMAnalysis", dependencies: ["TeamLLM"]),
         .executableTarget(
             name: "teamllm",
             dependencies: [
@@ -45,12 +47,13 @@ let package = Package(
                 "TeamLLMOpenRouter",
                 "TeamLLMImitation",
                 "TeamLLMSandbox",
+                "TeamLLMAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation", "TeamLLMSandbox",
+        .executableTarget(name: "teamllm-bench", dependencies: ["TeamLLM", "TeamLLMAnalysis", "TeamLLMOpenRouter", "TeamLLMImitation", "TeamLLMSandbox",
                                                          .product(name: "Subprocess", package: "swift-subprocess")]),
-        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", "TeamLLMOpenRouter", "TeamLLMImitation", "TeamLLMSandbox", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TeamLLMTests", dependencies: ["TeamLLM", "TeamLLMAnalysis", "TeamLLMOpenRouter", "TeamLLMImitation", "TeamLLMSandbox", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

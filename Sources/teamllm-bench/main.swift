@@ -219,7 +219,7 @@ func sandboxBenchmarks() async throws {
     options.programGraders[CodeExecution().name] = { SandboxedCodeGrader(sandbox: sandbox) }
     var sweep: SweepReport?
     let tSweep = try await seconds { sweep = try await Sweep.run(manifest: url, options: options) }
-    let correct = try Matrix.build(sweep!.folder).cells.filter { $0.verdict == "correct" }.count
+    let correct = try Matrix.build(sweep!.folder).cells.filter { $0.verdict == .correct }.count
     print(String(format: "sandbox: code sweep of %d cells (HumanEval × 2 simulated models), each answer graded in the sandbox at VERIFYING on %d workers: %.2f s, %.0f cells/s, %d correct",
                  sweep!.completed, ProcessInfo.processInfo.activeProcessorCount, tSweep, Double(sweep!.completed) / tSweep, correct))
 }

@@ -101,7 +101,7 @@ struct CodeSweepTests {
         let report = try Verifier.verify(r.folder)
         #expect(report.problems.isEmpty, "\(report.problems.prefix(3))")
         let m = try Matrix.build(r.folder)
-        #expect(m.cells.filter { $0.verdict == "correct" }.count == 12)
+        #expect(m.cells.filter { $0.verdict == .correct }.count == 12)
         // Code grades match docs/schemas (the execution report included).
         let (status, text) = try await Fixtures.python([Fixtures.repo.appendingPathComponent("docs/schemas/check.py").path, r.folder.url.path])
         #expect(status == 0 && text.contains("records valid"), "\(text)")
@@ -147,7 +147,7 @@ struct CodeSweepTests {
         let again = try await Regrade.merge(r.folder, shards: files)
         #expect(again.counts.added == 0 && again.counts.already == 24)
         let m = try Matrix.build(r.folder)
-        #expect(m.cells.filter { $0.verdict == "correct" }.map(\.model).sorted() == Array(repeating: "sim-frontier", count: 12))
+        #expect(m.cells.filter { $0.verdict == .correct }.map(\.model).sorted() == Array(repeating: "sim-frontier", count: 12))
         let report = try Verifier.verify(r.folder)
         #expect(report.problems.isEmpty, "\(report.problems.prefix(3))")
         // A shard file of another run is refused, naming it.

@@ -161,7 +161,7 @@ struct ProviderTests {
         #expect(attempts.filter { $0.failure?.kind == .invalidRequest && $0.failure?.httpStatus == 400 }.count == 4)
         #expect(attempts.allSatisfy { $0.baseURL.hasPrefix("scripted:") })
         let cells = try Matrix.build(r.folder).cells
-        #expect(cells.filter { $0.verdict == "incorrect" }.count == 16 && cells.filter { $0.verdict == "missing" }.count == 4)
+        #expect(cells.filter { $0.verdict == .incorrect }.count == 16 && cells.filter { $0.verdict == .missing }.count == 4)
     }
 
     @Test("a dataset whose sha256 differs from the registry's is refused with both hashes")
@@ -222,7 +222,7 @@ struct ProviderTests {
             }
         }
         let exhausted = try Matrix.build(r.folder).cells.filter { $0.reason?.contains("upstream_error") == true }
-        #expect(!exhausted.isEmpty && exhausted.allSatisfy { $0.verdict == "missing" && $0.attempt?.hasSuffix("#3") == true })
+        #expect(!exhausted.isEmpty && exhausted.allSatisfy { $0.verdict == .missing && $0.attempt?.hasSuffix("#3") == true })
         #expect(try Verifier.verify(r.folder).problems == [])
     }
 
@@ -262,17 +262,17 @@ struct ProviderTests {
         options.providers = [.simulated: Faulty { seed, _ in seed % 4 == 0 ? AttemptFailure(kind: .timeout, message: "no answer", httpStatus: 408) : nil }]
         let first = try await Sweep.run(manifest: url, options: options)
         #expect(first.sweepPhase == .completed)
-        let missing = try Matrix.build(first.folder).cells.filter { $0.verdict == "missing" }
+        let missing = try Matrix.build(first.folder).cells.filter { $0.verdict == .missing }
         #expect(!missing.isEmpty && missing.allSatisfy { $0.attempt?.hasSuffix("#2") == true })
         // Without the flag a finished run stays as it is; with it, the failed cells are tried again.
         options.providers = [.simulated: Faulty { _, _ in nil }]
         _ = try await Sweep.run(manifest: url, options: options)
-        #expect(try Matrix.build(first.folder).cells.filter { $0.verdict == "missing" }.count == missing.count)
+        #expect(try Matrix.build(first.folder).cells.filter { $0.verdict == .missing }.count == missing.count)
         options.retryFailed = true
         let again = try await Sweep.run(manifest: url, options: options)
         #expect(again.sweepPhase == .completed)
         let cells = try Matrix.build(again.folder).cells
-        #expect(cells.allSatisfy { $0.verdict != "missing" })
+        #expect(cells.allSatisfy { $0.verdict != .missing })
         for m in missing {
             let now = try #require(cells.first { $0.item == m.item && $0.model == m.model })
             #expect(now.attempt?.hasSuffix("#3") == true && now.grader != nil, "\(now)")

@@ -46,7 +46,7 @@ struct RegradeTests {
         let before = try Matrix.build(r.folder)
         // sim-frontier is always right: its matrix answers (square brackets) are undecided by version 1.
         let frontierMatrices = before.cells.filter { $0.model == "sim-frontier" && ["99", "205", "248", "298", "408", "419", "420"].contains($0.item) }
-        #expect(frontierMatrices.count == 14 && frontierMatrices.allSatisfy { $0.verdict == "missing" && $0.grader == "boxed-latex@1" })
+        #expect(frontierMatrices.count == 14 && frontierMatrices.allSatisfy { $0.verdict == .missing && $0.grader == "boxed-latex@1" })
         let grades0 = try Fixtures.lines(r.folder.stream(GradeRecord.self)).count
 
         let report = try await Regrade.run(r.folder, grader: .text(BoxedLatex(version: .v2)), cache: cache(dir))
@@ -68,7 +68,7 @@ struct RegradeTests {
         let old = try Matrix.build(r.folder, grader: .exactly(name: "boxed-latex", version: "1"))
         #expect(try old.cells.filter { $0.benchmark == "math500" }.map { try CanonicalJSON.encode($0) }
                 == before.cells.filter { $0.benchmark == "math500" }.map { try CanonicalJSON.encode($0) })
-        #expect(old.cells.filter { $0.benchmark == "gpqa_style" }.allSatisfy { $0.verdict == "missing" && $0.reason?.contains("not graded by boxed-latex@1") == true })
+        #expect(old.cells.filter { $0.benchmark == "gpqa_style" }.allSatisfy { $0.verdict == .missing && $0.reason?.contains("not graded by boxed-latex@1") == true })
         #expect(try Verifier.verify(r.folder, cache: cache(dir)).problems == [])
 
         let again = try await Regrade.run(r.folder, grader: .text(BoxedLatex(version: .v2)), cache: cache(dir))

@@ -246,7 +246,7 @@ struct RunTests {
         let low = try await run(Fixtures.manifest(items: 30, budget: "0.02"), in: dir)
         #expect(low.stoppedBy?.contains("raise budget_usd in the manifest (or pass --budget-usd) and run the same command") == true, "\(low.stoppedBy ?? "-")")
         let m1 = try Matrix.build(low.folder).cells
-        #expect(m1.filter { $0.model.hasPrefix("gpt3") }.allSatisfy { $0.verdict != "missing" }, "a free replayed cell was left behind the cap")
+        #expect(m1.filter { $0.model.hasPrefix("gpt3") }.allSatisfy { $0.verdict != .missing }, "a free replayed cell was left behind the cap")
         #expect(low.spend <= USD(exactly: "0.02")!)
 
         let high = try await run(Fixtures.manifest(items: 30, budget: "5.00"), in: dir)

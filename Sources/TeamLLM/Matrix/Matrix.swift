@@ -1,13 +1,18 @@
 import Foundation
 
+/// A matrix cell's verdict: the grade that counts, or `missing` (not run, a provider failure, ungradable, not graded).
+public enum MatrixVerdict: String, Codable, Sendable, CaseIterable {
+    case correct, incorrect, missing
+}
+
 /// One cell of the correctness matrix. `missing` is never counted as wrong.
 public struct MatrixCell: Codable, Equatable, Sendable {
     public let benchmark: String
     public let item: String
     public let model: String
     public let sample: Int
-    /// `correct`, `incorrect` or `missing`.
-    public let verdict: String
+    /// Whether the grade that counts says correct or incorrect, or the cell is missing.
+    public let verdict: MatrixVerdict
     /// Why a cell is missing: not run yet, a typed provider failure, or ungradable.
     public let reason: String?
     /// What this run paid for the cell, over all its attempts.
@@ -54,25 +59,25 @@ public struct Matrix: Sendable {
             let attempts = state.attempts[id] ?? []
             let cost = attempts.reduce(USD.zero) { $0 + $1.costUSD }
             guard let final = CellOutcome.final(attempts) else {
-                return MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: "missing",
+                return MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: .missing,
                                   reason: "not run (\(state.phase(id).rawValue))", costUSD: cost, tokensIn: nil, tokensOut: nil,
                                   latencyMs: nil, attempt: nil, grader: nil, extracted: nil)
             }
             let grade = CellOutcome.counting(state.grades[final.attempt], selection)
-            let verdict: String
+            let verdict: MatrixVerdict
             let reason: String?
             if let f = final.failure {
-                (verdict, reason) = ("missing", "provider failure: \(f)")
+                (verdict, reason) = (.missing, "provider failure: \(f)")
             } else if let g = grade {
                 switch g.verdict {
-                case .correct: (verdict, reason) = ("correct", nil)
-                case .incorrect: (verdict, reason) = ("incorrect", nil)
-                case .ungradable: (verdict, reason) = ("missing", "ungradable: \(g.reason ?? "")")
+                case .correct: (verdict, reason) = (.correct, nil)
+                case .incorrect: (verdict, reason) = (.incorrect, nil)
+                case .ungradable: (verdict, reason) = (.missing, "ungradable: \(g.reason ?? "")")
                 }
             } else if case .exactly = selection, state.grades[final.attempt] != nil {
-                (verdict, reason) = ("missing", "not graded by \(selection) (teamllm regrade \(folder.id) --grader \(selection))")
+                (verdict, reason) = (.missing, "not graded by \(selection) (teamllm regrade \(folder.id) --grader \(selection))")
             } else {
-                (verdict, reason) = ("missing", "not graded yet (\(state.phase(id).rawValue))")
+                (verdict, reason) = (.missing, "not graded yet (\(state.phase(id).rawValue))")
             }
             var cell = MatrixCell(benchmark: id.benchmark, item: id.item, model: id.model, sample: id.sample, verdict: verdict, reason: reason,
                                   costUSD: cost, tokensIn: final.tokens?.input, tokensOut: final.tokens?.output, latencyMs: final.latencyMs,
@@ -103,7 +108,7 @@ public struct Matrix: Sendable {
         }
         var out = MatrixCell.csvColumns.joined(separator: ",") + "\n"
         for c in cells {
-            let row: [String?] = [c.benchmark, c.item, c.model, String(c.sample), c.verdict, c.reason, c.costUSD.description,
+            let row: [String?] = [c.benchmark, c.item, c.model, String(c.sample), c.verdict.rawValue, c.reason, c.costUSD.description,
                                   c.tokensIn.map(String.init), c.tokensOut.map(String.init), c.latencyMs.map(String.init),
                                   c.attempt, c.grader, c.extracted, c.maxTokens.map(String.init), c.canonical]
             out += row.map(field).joined(separator: ",") + "\n"

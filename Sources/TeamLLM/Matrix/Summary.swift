@@ -29,12 +29,12 @@ public struct MatrixSummary: Sendable {
             let key = "\(c.benchmark)\u{1F}\(c.model)"
             if lines[key] == nil { order.append((c.benchmark, c.model)); lines[key] = (0, 0, 0) }
             switch c.verdict {
-            case "correct": lines[key]!.0 += 1
-            case "incorrect": lines[key]!.1 += 1
-            default: lines[key]!.2 += 1
+            case .correct: lines[key]!.0 += 1
+            case .incorrect: lines[key]!.1 += 1
+            case .missing: lines[key]!.2 += 1
             }
             if perItem[c.benchmark]?[c.item] == nil { itemOrder[c.benchmark, default: []].append(c.item) }
-            if c.verdict != "missing" { perItem[c.benchmark, default: [:]][c.item, default: [:]][c.model, default: []].append(c.verdict == "correct") }
+            if c.verdict != .missing { perItem[c.benchmark, default: [:]][c.item, default: [:]][c.model, default: []].append(c.verdict == .correct) }
             else { _ = perItem[c.benchmark, default: [:]][c.item, default: [:]] }
         }
         models = order.map { b, m in

@@ -1,0 +1,82 @@
+import Foundation
+import TeamLLM
+
+/// Everything `teamllm analyze` computes for one pool: the co-failure figures at the top level of its JSON
+/// (`beta`, `oracle_gain`, `certified_max_gain`, `mean_tetrachoric`, `beta_single_factor`, …), then the pairwise
+/// correlations, the pool-size curve and the policy replays.
+public struct Analysis: Encodable, Sendable {
+    /// The knobs of an analysis; each is printed with the figures it produced.
+    public struct Settings: Sendable {
+        public var coverage: Coverage = .complete
+        public var delta = 0.05
+        public var resamples = 2000
+        public var seed: UInt64 = 0
+        public var subsets = 60
+        public var poolCurve = true
+        public var replays = PolicyReplays.Settings()
+        public init() {}
+    }
+
+    public let source: String
+    public let sourceArgument: String
+    public let benchmark: String?
+    public let models: [String]
+    public let coFailure: CoFailure
+    public let pairwise: PairwiseErrors
+    public let poolCurve: PoolCurve?
+    public let replays: PolicyReplays
+
+    /// Analyses `matrix` (already restricted to the pool).
+    public init(_ matrix: CorrectnessMatrix, settings: Settings = .init()) throws(AnalysisError) {
+        let pool = try ScoredPool(matrix, coverage: settings.coverage)
+        let pairwise = PairwiseErrors(pool)
+        source = matrix.source; sourceArgument = matrix.sourceArgument; benchmark = matrix.benchmark; models = matrix.models
+        coFailure = try CoFailure(pool, pairwise: pairwise, delta: settings.delta, resamples: settings.resamples, seed: settings.seed)
+        self.pairwise = pairwise
+        if settings.subsets < 1 { throw .option("--subsets must be at least 1, got \(settings.subsets)") }
+        poolCurve = settings.poolCurve ? PoolCurve(pool, pairwise: pairwise, subsets: settings.subsets, seed: settings.seed) : nil
+        var replaySettings = settings.replays
+        replaySettings.seed = settings.seed
+        replays = try PolicyReplays(matrix, pool: pool, settings: replaySettings)
+    }
+
+    enum Keys: String, CodingKey { case source, benchmark, models, phi, tetrachoric, poolCurve, replays }
+
+    public func encode(to encoder: Encoder) throws {
+        try coFailure.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(source, forKey: .source)
+        try c.encodeIfPresent(benchmark, forKey: .benchmark)
+        try c.encode(models, forKey: .models)
+        try c.encode(pairwise.phi, forKey: .phi)
+        try c.encode(pairwise.tetrachoric, forKey: .tetrachoric)
+        try c.encodeIfPresent(poolCurve, forKey: .poolCurve)
+        try c.encode(replays, forKey: .replays)
+    }
+
+    /// The JSON object (snake_case keys, sorted, non-finite numbers as null).
+    public func json() throws -> Data {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return try e.encode(self)
+    }
+}
+
+extension CorrectnessMatrix {
+    /// The dense matrix of one benchmark of a run, counting the grades `grader` selects; with a data folder the
+    /// items' prompts are read too (hash-checked against the run's frozen registry), for the kNN router.
+    public static func load(_ folder: RunFolder, benchmark: String?, grader: GraderSelection = .newest,
+                            dataDir: URL? = nil, registryDir: URL? = nil) throws -> CorrectnessMatrix {
+        let matrix = try Matrix.build(folder, grader: grader)
+        var prompts: [String: String]?
+        if let dataDir {
+            var texts: [String: String] = [:]
+            for b in try folder.registry().benchmarks where benchmark == nil || b.id == benchmark {
+                for item in try Dataset.load(b, dataDir: dataDir, registryDir: registryDir).items { texts[item.id] = item.question }
+            }
+            prompts = texts
+        }
+        return try of(matrix, run: folder.id, benchmark: benchmark, prompts: prompts)
+    }
+}
