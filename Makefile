@@ -1,13 +1,14 @@
 # TeamLLM: `make test` and `make demo` do all set-up themselves on a fresh Debian machine.
 SHELL := /bin/bash
 DATA_DIR ?= $(if $(TEAMLLM_DATA_DIR),$(TEAMLLM_DATA_DIR),$(CURDIR)/../shared/data)
-DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev bubblewrap python3
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev bubblewrap python3 chromium
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build test demo demo-graders demo-http bench bench-python-client clean
+.PHONY: deps build test demo demo-graders demo-report demo-http bench bench-python-client clean
 
-# Installs whichever of the Debian packages the project needs are missing (needs root or sudo), and the
-# Python packages two tests use: jsonschema (the schema test) and rfc8785 (an independent canonical-JSON check).
+# Installs whichever of the Debian packages the project needs are missing (needs root or sudo; chromium renders
+# the report in its test), and the Python packages three tests use: jsonschema (the schema test), rfc8785 (an
+# independent canonical-JSON check) and scipy (the independent reference for the analyses' statistics).
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -17,6 +18,7 @@ deps:
 	fi
 	@python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q "jsonschema>=4.18"
 	@python3 -c "import rfc8785" 2>/dev/null || python3 -m pip install -q "rfc8785>=0.1.4"
+	@python3 -c "import scipy" 2>/dev/null || python3 -m pip install -q "scipy>=1.11"
 
 build: deps
 	swift build
@@ -42,6 +44,20 @@ demo: build
 	$(TEAMLLM) audit $$run --model gpt3-175b-verification --item 0 $(DEMO_OPTS) && \
 	echo "== the matrix: $(TEAMLLM) matrix $$run --format csv $(DEMO_OPTS)"
 	@$(MAKE) --no-print-directory demo-graders
+	@$(MAKE) --no-print-directory demo-report
+
+GPT3_POOL := gpt3-6b-finetuning,gpt3-6b-verification,gpt3-175b-finetuning,gpt3-175b-verification
+
+# The analyses (docs/analyses.md) of both demo runs, ending with the HTML reports and where they are.
+demo-report: build
+	@run=$$($(TEAMLLM) plan $(DEMO_MANIFEST) $(DEMO_OPTS) | awk 'NR==1 {print $$2}'); \
+	grun=$$($(TEAMLLM) plan $(GRADERS_MANIFEST) $(DEMO_OPTS) | awk 'NR==1 {print $$2}'); \
+	echo "== analyze $$run: the co-failure certificate of the four published GPT-3 configurations"; \
+	$(TEAMLLM) analyze $$run --models $(GPT3_POOL) $(DEMO_OPTS) && \
+	echo "== report on MATH-500 of $$grun (three samples per model: every policy replay)"; \
+	$(TEAMLLM) report $$grun --benchmark math500 $(DEMO_OPTS) && \
+	echo "== report on $$run (all seven models), open it in a browser:"; \
+	$(TEAMLLM) report $$run $(DEMO_OPTS)
 
 GRADERS_MANIFEST := registry/manifests/demo-graders-simulated.yaml
 

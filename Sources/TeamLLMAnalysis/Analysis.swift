@@ -14,6 +14,8 @@ public struct Analysis: Encodable, Sendable {
         public var subsets = 60
         public var poolCurve = true
         public var replays = PolicyReplays.Settings()
+        /// The pool, when not every model of the matrix.
+        public var pool: [String]?
         public init() {}
     }
 
@@ -25,9 +27,24 @@ public struct Analysis: Encodable, Sendable {
     public let pairwise: PairwiseErrors
     public let poolCurve: PoolCurve?
     public let replays: PolicyReplays
+    /// The command that prints these figures again (`--json`, and `jq` with a figure's key, picks one).
+    public let command: String
 
-    /// Analyses `matrix` (already restricted to the pool).
+    /// Analyses `matrix`, restricted to `settings.pool` when it names one.
     public init(_ matrix: CorrectnessMatrix, settings: Settings = .init()) throws(AnalysisError) {
+        let matrix = try settings.pool.map { p throws(AnalysisError) in try matrix.selecting(models: p) } ?? matrix
+        var words = ["teamllm", "analyze", matrix.sourceArgument]
+        if let b = matrix.benchmark { words += ["--benchmark", b] }
+        if let p = settings.pool { words += ["--models", p.joined(separator: ",")] }
+        if settings.coverage != .complete { words += ["--coverage", settings.coverage.description] }
+        if settings.delta != 0.05 { words += ["--delta", "\(settings.delta)"] }
+        if settings.resamples != 2000 { words += ["--resamples", "\(settings.resamples)"] }
+        if settings.seed != 0 { words += ["--seed", "\(settings.seed)"] }
+        if settings.subsets != 60 { words += ["--subsets", "\(settings.subsets)"] }
+        if let p = settings.replays.probe { words += ["--probe", p] }
+        if settings.replays.probes != 3 { words += ["--probes", "\(settings.replays.probes)"] }
+        if settings.replays.neighbours != 5 { words += ["--neighbours", "\(settings.replays.neighbours)"] }
+        command = words.joined(separator: " ")
         let pool = try ScoredPool(matrix, coverage: settings.coverage)
         let pairwise = PairwiseErrors(pool)
         source = matrix.source; sourceArgument = matrix.sourceArgument; benchmark = matrix.benchmark; models = matrix.models
@@ -40,7 +57,7 @@ public struct Analysis: Encodable, Sendable {
         replays = try PolicyReplays(matrix, pool: pool, settings: replaySettings)
     }
 
-    enum Keys: String, CodingKey { case source, benchmark, models, phi, tetrachoric, poolCurve, replays }
+    enum Keys: String, CodingKey { case source, benchmark, models, phi, tetrachoric, poolCurve, replays, command }
 
     public func encode(to encoder: Encoder) throws {
         try coFailure.encode(to: encoder)
@@ -52,6 +69,7 @@ public struct Analysis: Encodable, Sendable {
         try c.encode(pairwise.tetrachoric, forKey: .tetrachoric)
         try c.encodeIfPresent(poolCurve, forKey: .poolCurve)
         try c.encode(replays, forKey: .replays)
+        try c.encode(command, forKey: .command)
     }
 
     /// The JSON object (snake_case keys, sorted, non-finite numbers as null).

@@ -2,6 +2,7 @@
 import Foundation
 import Synchronization
 import TeamLLM
+import TeamLLMAnalysis
 import TeamLLMImitation
 import TeamLLMOpenRouter
 import TeamLLMSandbox
@@ -70,18 +71,48 @@ if value("--child") == "sim100k" {
 }
 
 print("TeamLLM benchmarks (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
-// `--http-only` / `--graders-only`: just those figures.
+// `--http-only` / `--graders-only` / `--sandbox-only` / `--analysis-only`: just those figures.
 if args.contains("--http-only") {
     try await httpBenchmarks()
 } else if args.contains("--graders-only") {
     try await graderBenchmarks()
 } else if args.contains("--sandbox-only") {
     try await sandboxBenchmarks()
+} else if args.contains("--analysis-only") {
+    try await analysisBenchmarks()
 } else {
     try await substrateBenchmarks()
     try await graderBenchmarks()
     try await sandboxBenchmarks()
+    try await analysisBenchmarks()
     try await httpBenchmarks()
+}
+
+/// The analyses of the synthetic common-shock pool, 67 models × 330 items × 3 samples: the co-failure figures
+/// (bootstrap of 2,000 included), every policy replay, the pool-size curve at 60 subsets per size, the report.
+func analysisBenchmarks() async throws {
+    let matrix = SyntheticPool.commonShock(models: 67, items: 330, samples: 3)
+    var figures: CoFailure?
+    let tFigures = try await seconds {
+        let pool = try ScoredPool(matrix, coverage: .complete)
+        figures = try CoFailure(pool, pairwise: PairwiseErrors(pool), resamples: 2000)
+    }
+    print(String(format: "analyze 67×330: co-failure figures (tetrachoric for 2,211 pairs, β_sf, bootstrap 2,000): %.3f s, β %.4f, β_sf %.3g (target < 1 s)",
+                 tFigures, figures!.beta, figures!.betaSingleFactor ?? .nan))
+    var settings = Analysis.Settings()
+    settings.poolCurve = false
+    var replays = 0
+    let tReplays = try await seconds { replays = try Analysis(matrix, settings: settings).replays.cascades }
+    print(String(format: "analyze 67×330×3 without the pool curve (figures + every replay: %d cascade points, leave-one-out): %.3f s", replays, tReplays))
+    var curvePoints = 0
+    let tCurve = try await seconds {
+        let pool = try ScoredPool(matrix, coverage: .complete)
+        curvePoints = PoolCurve(pool, pairwise: PairwiseErrors(pool), subsets: 60).points.count
+    }
+    print(String(format: "pool-size curve 67×330, 60 subsets for each of %d sizes: %.3f s (target < 5 s)", curvePoints, tCurve))
+    var bytes = 0
+    let tReport = try await seconds { bytes = HTMLReport.html(try Analysis(matrix)).utf8.count }
+    print(String(format: "report 67×330×3 (the whole analysis, pool curve included, and its HTML, %d KB): %.3f s (target < 2 s)", bytes / 1024, tReport))
 }
 
 /// `teamllm grade`'s work on MATH-500's 500 reference solutions, each against its gold answer.

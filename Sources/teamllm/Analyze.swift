@@ -26,19 +26,19 @@ struct AnalysisOptions: ParsableArguments {
         settings.coverage = try Coverage(coverage)
         (settings.delta, settings.resamples, settings.seed, settings.subsets) = (delta, resamples, seed, subsets)
         settings.replays.probe = probe; settings.replays.probes = probes; settings.replays.neighbours = neighbours
-        var m: CorrectnessMatrix
+        settings.pool = models.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let m: CorrectnessMatrix
         switch (run, matrix) {
         case let (nil, file?):
             guard let data = FileManager.default.contents(atPath: file) else { throw RunError.notFound("matrix file \(file)") }
             m = try CorrectnessMatrix.csv(data, file: file)
         case let (ref?, nil):
-            let data = paths.dataDir ?? ProcessInfo.processInfo.environment["TEAMLLM_DATA_DIR"]
+            let data = (paths.dataDir ?? ProcessInfo.processInfo.environment["TEAMLLM_DATA_DIR"]).flatMap { $0.isEmpty ? nil : $0 }
             m = try CorrectnessMatrix.load(try paths.run(ref), benchmark: benchmark, grader: GraderSelection(spec: grader),
                                            dataDir: data.map { URL(fileURLWithPath: $0) }, registryDir: URL(fileURLWithPath: paths.registry))
         default:
             throw ValidationError("name a run, or a matrix file with --matrix, not both")
         }
-        if let models { m = try m.selecting(models: models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
         return try Analysis(m, settings: settings)
     }
 }

@@ -8,7 +8,7 @@ struct TeamLLMCommand: AsyncParsableCommand {
         commandName: "teamllm",
         abstract: "Deterministic experiment execution for multi-model LLM research.",
         version: TeamLLM.version,
-        subcommands: [Plan.self, Run.self, Status.self, MatrixCommand.self, Summary.self, Analyze.self, Agreement.self, Audit.self, Verify.self, GradeCommand.self, RegradeCommand.self, ReconcileCommand.self, RegistryCommand.self, Imitate.self])
+        subcommands: [Plan.self, Run.self, Status.self, MatrixCommand.self, Summary.self, Analyze.self, ReportCommand.self, Agreement.self, Audit.self, Verify.self, GradeCommand.self, RegradeCommand.self, ReconcileCommand.self, RegistryCommand.self, Imitate.self])
 }
 
 /// Where the registry, the data and the runs are.

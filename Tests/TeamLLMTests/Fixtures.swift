@@ -142,18 +142,19 @@ extension Fixtures {
         try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: url, atomically: false, encoding: .utf8)
     }
 
-    /// Runs `python3` with these arguments: exit status and stdout and stderr together.
-    static func python(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await offPool { try pythonBlocking(arguments) }
+    /// Runs `python3` with these arguments (and `input` as its standard input): exit status and stdout and stderr together.
+    static func python(_ arguments: [String], input: URL? = nil) async throws -> (status: Int32, output: String) {
+        try await offPool { try pythonBlocking(arguments, input: input) }
     }
 
-    private static func pythonBlocking(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    private static func pythonBlocking(_ arguments: [String], input: URL?) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3"] + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
+        if let input { p.standardInput = try FileHandle(forReadingFrom: input) }
         try p.run()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()

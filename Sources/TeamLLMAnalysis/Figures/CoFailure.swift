@@ -68,7 +68,8 @@ public struct CoFailure: Codable, Sendable {
         betaInterval = [ci.lower, ci.upper]
         oracle = 1 - beta
         oracleGain = oracle - singleBestAccuracy
-        oracleGainInterval = CoFailure.bootstrapGain(pool, resamples: resamples, seed: seed)
+        let gains = CoFailure.bootstrapGains(pool, resamples: resamples, seed: seed)
+        oracleGainInterval = [Sampling.quantile(gains, 0.025)!, Sampling.quantile(gains, 0.975)!]
         bootstrapResamples = resamples; bootstrapSeed = seed
         self.delta = delta
         betaLower = ClopperPearson.lower(k, of: n, confidence: 1 - delta)
@@ -80,9 +81,9 @@ public struct CoFailure: Codable, Sendable {
         underpricing = betaSingleFactor.flatMap { $0 > 0 ? Double(k) / Double(n) / $0 : nil }
     }
 
-    /// The 2.5% and 97.5% percentiles of G over query resamples (items drawn with replacement, a_sb re-chosen
-    /// in each resample, as the plug-in statistic is).
-    static func bootstrapGain(_ pool: ScoredPool, resamples: Int, seed: UInt64) -> [Double] {
+    /// G over query resamples (items drawn with replacement, a_sb re-chosen in each resample, as the plug-in
+    /// statistic is); the interval is their 2.5% and 97.5% percentiles.
+    static func bootstrapGains(_ pool: ScoredPool, resamples: Int, seed: UInt64) -> [Double] {
         let n = pool.items.count, m = pool.models.count
         let allWrong: [Bool] = {
             var any = ItemSet(count: n), all = ItemSet(count: n, full: true)
@@ -122,6 +123,6 @@ public struct CoFailure: Codable, Sendable {
             }
             gains.append(1 - Double(k) / Double(n) - best)
         }
-        return [Sampling.quantile(gains, 0.025)!, Sampling.quantile(gains, 0.975)!]
+        return gains
     }
 }

@@ -22,24 +22,28 @@ public enum SingleFactor {
             for t in thresholds { g += Normal.logCDF((t - s * z) / c) }
             return g
         }
-        // The log-integrand is concave (a sum of log-concave terms), so its slope crosses zero once: bisect it.
-        func slope(_ z: Double) -> Double {
-            var d = -z
-            for t in thresholds { d -= (s / c) * Normal.millsInverse((t - s * z) / c) }
-            return d
+        // The log-integrand is strictly concave (its second derivative is below −1: a sum of log-concave terms and
+        // −z²/2), so its slope has one root: Newton's method on it, kept inside a bracket.
+        let ratio = s / c
+        let peak = Roots.increasing(in: -40...40, start: 0, tolerance: 1e-12) { z in
+            var slope = -z, curvature = -1.0
+            for t in thresholds {
+                let u = (t - s * z) / c, lambda = Normal.millsInverse(u)
+                slope -= ratio * lambda
+                curvature -= ratio * ratio * lambda * (u + lambda)
+            }
+            return (-slope, -curvature)
         }
-        var lo = -40.0, hi = 40.0
-        for _ in 0..<64 {
-            let m = 0.5 * (lo + hi)
-            if slope(m) > 0 { lo = m } else { hi = m }
-            if hi - lo < 1e-7 { break }
-        }
-        let peak = 0.5 * (lo + hi)
         let top = logIntegrand(peak)
         // Beyond 12 of the peak the integrand is below exp(−72) of its maximum: the −z²/2 term alone bounds it.
         let f = { (z: Double) in exp(logIntegrand(z) - top) }
-        let mass = Quadrature.standard.integrate(peak - 12, peak, absolute: 1e-300, relative: relativeTolerance, f)
-            + Quadrature.standard.integrate(peak, peak + 12, absolute: 1e-300, relative: relativeTolerance, f)
+        // Each λ(u)(u + λ(u)) is below 1, so the curvature never exceeds K = 1 + k(s/c)²: the centred integrand's
+        // mass is at least √(2π/K). Asking each piece for that share of the tolerance, rather than for its own
+        // relative accuracy, spares the far tails' pieces (worth nothing) the effort.
+        let floor = (2 * Double.pi / (1 + Double(thresholds.count) * ratio * ratio)).squareRoot()
+        let absolute = relativeTolerance * floor * 0.02
+        let mass = Quadrature.standard.integrate(peak - 12, peak, absolute: absolute, relative: relativeTolerance, f)
+            + Quadrature.standard.integrate(peak, peak + 12, absolute: absolute, relative: relativeTolerance, f)
         return exp(top) * mass
     }
 }
