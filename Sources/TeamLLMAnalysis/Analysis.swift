@@ -72,7 +72,7 @@ public struct Analysis: Encodable, Sendable {
         try c.encode(command, forKey: .command)
     }
 
-    /// The JSON object (snake_case keys, sorted, non-finite numbers as null).
+    /// The JSON object (snake_case keys, sorted).
     public func json() throws -> Data {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
