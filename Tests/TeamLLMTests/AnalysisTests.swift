@@ -90,6 +90,22 @@ import TeamLLM
         #expect(abs(BivariateNormal.cdf(Normal.quantile(0.2), Normal.quantile(0.35), rho) - 0.1) < 1e-15)
     }
 
+    @Test func aPairsSingleFactorPredictionIsItsJointErrorRate() throws {
+        // With two models the copula at their own tetrachoric correlation reproduces their joint error rate: the
+        // quadrature of β_sf and the bivariate normal of the tetrachoric root are separate code, so this ties them.
+        let e = AnalysisFixtures.commonShock(models: 8, items: 330)
+        let pool = try ScoredPool(e.matrix, coverage: .complete)
+        let pairwise = PairwiseErrors(pool)
+        for (a, b) in [(0, 1), (2, 5), (3, 7)] {
+            let rho = try #require(pairwise.tetrachoric[a][b])
+            let joint = Double(pool.wrong[a].overlap(pool.wrong[b])) / 330
+            let sf = SingleFactor.allWrong(errorRates: [pool.errorRate(a), pool.errorRate(b)], rho: rho)
+            #expect(abs(sf - joint) <= 1e-10 * joint, "pair \(a), \(b): β_sf \(sf) vs joint \(joint)")
+        }
+        let curve = PoolCurve(pool, pairwise: pairwise, subsets: 60, seed: 0)
+        #expect(abs(curve.points[0].ratioMedian! - 1) < 1e-9, "every pair's ratio is 1")
+    }
+
     @Test func poolCurveEnumeratesSmallSizesAndGreedyStartsFromTheBest() throws {
         let e = AnalysisFixtures.edges
         let pool = try ScoredPool(e.matrix, coverage: .complete)
