@@ -88,6 +88,12 @@ import TeamLLM
                                           "--resamples", "200", "--out", out.path])
         try #require(cli.status == 0, "\(cli.err)")
         #expect(cli.out.hasPrefix("report: \(out.path)"))
+        // The summary's all-wrong rate is the analysis's β (first samples, items every model answered).
+        let matrix = try Matrix.build(r.folder)
+        let summary = MatrixSummary(matrix, group: ["sim-frontier", "sim-mid", "sim-small"]).allWrong.first { $0.benchmark == "math500" }!
+        let analysis = try Analysis(try CorrectnessMatrix.of(matrix, run: r.folder.id, benchmark: "math500"), settings: { var s = Analysis.Settings(); s.resamples = 10; s.poolCurve = false; return s }())
+        #expect(summary.items == analysis.coFailure.items && summary.allWrong == analysis.coFailure.allWrong)
+        #expect(analysis.coFailure.itemsDropped > 0, "some MATH-500 answers are ungradable, so complete coverage drops items")
         let html = try String(contentsOf: out, encoding: .utf8)
         for id in HTMLReport.figureIDs { #expect(html.contains("<svg id=\"\(id)\""), "the report lacks \(id)") }
         #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href="), "self-contained: no script, nothing fetched")

@@ -18,8 +18,9 @@ public struct MatrixSummary: Sendable {
 
     /// Summarises `matrix`; `group` is the set of models for the all-wrong rate.
     ///
-    /// A model fails an item when every graded sample of it is incorrect; an item counts only if
-    /// every model of the group has at least one graded sample on it.
+    /// A model fails an item when its first sample (sample 0) is graded incorrect; an item counts only if every
+    /// model of the group has a graded first sample on it. This is `teamllm analyze`'s β (docs/analyses.md): later
+    /// samples serve self-consistency, and "every sample wrong" would be a pass@k rate.
     public init(_ matrix: Matrix, group: [String]) {
         var lines: [String: (Int, Int, Int)] = [:]
         var order: [(String, String)] = []
@@ -34,7 +35,7 @@ public struct MatrixSummary: Sendable {
             case .missing: lines[key]!.2 += 1
             }
             if perItem[c.benchmark]?[c.item] == nil { itemOrder[c.benchmark, default: []].append(c.item) }
-            if c.verdict != .missing { perItem[c.benchmark, default: [:]][c.item, default: [:]][c.model, default: []].append(c.verdict == .correct) }
+            if c.verdict != .missing && c.sample == 0 { perItem[c.benchmark, default: [:]][c.item, default: [:]][c.model, default: []].append(c.verdict == .correct) }
             else { _ = perItem[c.benchmark, default: [:]][c.item, default: [:]] }
         }
         models = order.map { b, m in
@@ -67,7 +68,7 @@ public struct MatrixSummary: Sendable {
         }
         for a in allWrong {
             let rate = a.items == 0 ? "-" : String(format: "%.4f", Double(a.allWrong) / Double(a.items))
-            out += "\(a.benchmark): every one of [\(group.joined(separator: ", "))] wrong on \(a.allWrong) of \(a.items) items (rate \(rate))\n"
+            out += "\(a.benchmark): every one of [\(group.joined(separator: ", "))] wrong on \(a.allWrong) of \(a.items) items (rate \(rate); first samples; teamllm analyze gives its certificate)\n"
         }
         return out
     }

@@ -101,3 +101,21 @@ public struct CorrectnessMatrix: Sendable {
                                  items: items, samples: samples, prompts: prompts, hasRecords: hasRecords, cells: out)
     }
 }
+
+extension CorrectnessMatrix {
+    /// The dense matrix of one benchmark of a run, counting the grades `grader` selects; with a data folder the
+    /// items' prompts are read too (hash-checked against the run's frozen registry), for the kNN router.
+    public static func load(_ folder: RunFolder, benchmark: String?, grader: GraderSelection = .newest,
+                            dataDir: URL? = nil, registryDir: URL? = nil) throws -> CorrectnessMatrix {
+        let matrix = try Matrix.build(folder, grader: grader)
+        var prompts: [String: String]?
+        if let dataDir {
+            var texts: [String: String] = [:]
+            for b in try folder.registry().benchmarks where benchmark == nil || b.id == benchmark {
+                for item in try Dataset.load(b, dataDir: dataDir, registryDir: registryDir).items { texts[item.id] = item.question }
+            }
+            prompts = texts
+        }
+        return try of(matrix, run: folder.id, benchmark: benchmark, prompts: prompts)
+    }
+}
