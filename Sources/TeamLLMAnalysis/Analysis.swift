@@ -27,6 +27,8 @@ public struct Analysis: Encodable, Sendable {
     public let pairwise: PairwiseErrors
     public let poolCurve: PoolCurve?
     public let replays: PolicyReplays
+    /// Whether the matrix carries the run's costs, latencies and answers (a CSV carries verdicts only).
+    public let hasRecords: Bool
     /// The command that prints these figures again (`--json`, and `jq` with a figure's key, picks one).
     public let command: String
 
@@ -47,6 +49,7 @@ public struct Analysis: Encodable, Sendable {
         command = words.joined(separator: " ")
         let pool = try ScoredPool(matrix, coverage: settings.coverage)
         let pairwise = PairwiseErrors(pool)
+        hasRecords = matrix.hasRecords
         source = matrix.source; sourceArgument = matrix.sourceArgument; benchmark = matrix.benchmark; models = matrix.models
         coFailure = try CoFailure(pool, pairwise: pairwise, delta: settings.delta, resamples: settings.resamples, seed: settings.seed)
         self.pairwise = pairwise

@@ -49,13 +49,13 @@ public enum HTMLReport {
         h += """
         <h2>Policy replays</h2>
         <figure>\(Plots.policies(a))<figcaption>Replayed over the recorded answers and costs: grey, single models; dashed grey, the best random mix of single models at each cost (expected accuracy); green, \(a.replays.cascades > 0 ? "the envelope of two-model cascades (\(a.replays.cascades) pair × threshold points)" : "no cascade (they need two samples per model)"); the oracle dashed.</figcaption></figure>
-        <table><tr><th>policy</th><th>items</th><th>accuracy</th><th>cost / item</th><th>cost / correct</th><th>latency / item (ms)</th><th>gap to oracle</th><th>random mix at that cost</th><th>details</th></tr>
+        \(a.replays.policies.isEmpty ? "" : "<table><tr><th>policy</th><th>items</th><th>accuracy</th><th>cost / item</th><th>cost / correct</th><th>latency / item (ms)</th><th>gap to oracle</th><th>random mix at that cost</th><th>details</th></tr>")
         """
         for (n, r) in a.replays.policies.enumerated() {
             let details = r.details.map { d in d.keys.sorted().map { "\($0) \(p(d[$0]!))" }.joined(separator: "<br>") } ?? ""
             h += "<tr><td>\(n + 1). \(escape(r.policy))</td><td class=num>\(r.items)</td><td class=num>\(p(r.accuracy))</td><td class=num>\(usd(r.costPerItem))</td><td class=num>\(r.costPerCorrect.map(usd) ?? "-")</td><td class=num>\(r.latencyMs.map { String(format: "%.0f", $0) } ?? "-")</td><td class=num>\(p(r.gapToOracle))</td><td class=num>\(r.randomMixAccuracy.map(p) ?? "-")</td><td>\(details)</td></tr>\n"
         }
-        h += "</table>\n"
+        if !a.replays.policies.isEmpty { h += "</table>\n" }
         for u in a.replays.unavailable { h += "<p>Not replayed: <b>\(escape(u.policy))</b>: \(escape(u.reason)).</p>\n" }
         h += "<h3>Leave one model out</h3><table><tr><th>model removed</th><th>Δ vote</th><th>Δ kNN router</th><th>Δ oracle</th></tr>\n"
         for l in a.replays.leaveOneOut {

@@ -10,9 +10,10 @@ enum Plots {
         return model.split(separator: "-").first.map(String.init) ?? model
     }
 
-    static func costAxis(_ costs: [Double], label: String) -> SVGPlot.Axis {
+    static func costAxis(_ costs: [Double], label: String, recorded: Bool) -> SVGPlot.Axis {
         let hi = costs.max() ?? 0
-        return SVGPlot.Axis(lo: 0, hi: hi > 0 ? hi * 1.08 : 1, label: hi > 0 ? label : label + " (every call cost $0: replayed or cached)")
+        let note = recorded ? " (every call cost $0: replayed or cached)" : " (none: the matrix holds verdicts only)"
+        return SVGPlot.Axis(lo: 0, hi: hi > 0 ? hi * 1.08 : 1, label: hi > 0 ? label : label + note)
     }
 
     static func accuracyAxis(_ values: [Double]) -> SVGPlot.Axis {
@@ -23,7 +24,7 @@ enum Plots {
     /// Cost against accuracy per model, the Pareto frontier through them and the oracle 1 − β.
     static func accuracyCost(_ a: Analysis) -> String {
         let singles = a.replays.singles
-        var plot = SVGPlot(x: costAxis(singles.map(\.costPerItem), label: "cost per item (USD)"),
+        var plot = SVGPlot(x: costAxis(singles.map(\.costPerItem), label: "cost per item (USD)", recorded: a.hasRecords),
                            y: accuracyAxis(singles.map(\.accuracy) + [a.coFailure.oracle]))
         let frontier = paretoFrontier(singles.map { ($0.costPerItem, $0.accuracy) })
         plot.polyline(frontier.flatMap { [$0] }, stroke: "#1b7837", width: 2)
@@ -93,6 +94,11 @@ enum Plots {
             }
             s += "\n"
         }
+        // White rules between families.
+        for r in 1..<max(1, order.count) where family(a.models[order[r]]) != family(a.models[order[r - 1]]) {
+            let at = margin + Double(r) * size, end = margin + size * Double(m)
+            s += ##"<line x1="\##(f(margin))" y1="\##(f(at))" x2="\##(f(end))" y2="\##(f(at))" stroke="#fff" stroke-width="1.5"/><line x1="\##(f(at))" y1="\##(f(margin))" x2="\##(f(at))" y2="\##(f(end))" stroke="#fff" stroke-width="1.5"/>"## + "\n"
+        }
         if !labelled {
             var start = 0
             for (r, i) in order.enumerated() where r == order.count - 1 || family(a.models[order[r + 1]]) != family(a.models[i]) {
@@ -150,7 +156,7 @@ enum Plots {
         let r = a.replays
         let costs = r.singles.map(\.costPerItem) + r.policies.map(\.costPerItem) + r.cascadeEnvelope.map(\.costPerItem)
         let accs = r.singles.map(\.accuracy) + r.policies.map(\.accuracy) + r.cascadeEnvelope.map(\.accuracy) + [a.coFailure.oracle]
-        var plot = SVGPlot(height: 420, x: costAxis(costs, label: "cost per item (USD)"), y: accuracyAxis(accs))
+        var plot = SVGPlot(height: 420, x: costAxis(costs, label: "cost per item (USD)", recorded: a.hasRecords), y: accuracyAxis(accs))
         plot.polyline(r.randomMix.hull.map { ($0[0], $0[1]) }, stroke: "#999", width: 1.4, dash: "4 3")
         plot.polyline(r.cascadeEnvelope.map { ($0.costPerItem, $0.accuracy) }, stroke: "#1b7837", width: 1.8)
         plot.polyline([(plot.x.lo, a.coFailure.oracle), (plot.x.hi, a.coFailure.oracle)], stroke: "#762a83", dash: "6 4")
