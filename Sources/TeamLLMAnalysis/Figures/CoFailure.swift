@@ -78,7 +78,8 @@ public struct CoFailure: Codable, Sendable {
         meanPhi = phi.mean; meanTetrachoric = tet.mean
         definedPairs = tet.pairs; pairs = group.count * (group.count - 1) / 2
         betaSingleFactor = tet.mean.map { SingleFactor.allWrong(errorRates: group.map(pool.errorRate), rho: $0) }
-        underpricing = betaSingleFactor.flatMap { $0 > 0 ? Double(k) / Double(n) / $0 : nil }
+        // β_sf can be so small (a denormal) that the ratio overflows: such a ratio is reported as undefined.
+        underpricing = betaSingleFactor.flatMap { sf in (Double(k) / Double(n) / sf).isFinite && sf > 0 ? Double(k) / Double(n) / sf : nil }
     }
 
     /// G over query resamples (items drawn with replacement, a_sb re-chosen in each resample, as the plug-in

@@ -60,7 +60,7 @@ public struct PoolCurve: Codable, Sendable {
             betas.append(beta)
             if let rho = PairwiseErrors.mean(pairwise.tetrachoric, over: g).mean {
                 let sf = SingleFactor.allWrong(errorRates: g.map(pool.errorRate), rho: rho, relativeTolerance: 1e-9)
-                if sf > 0 { ratios.append(beta / sf) }
+                if sf > 0, (beta / sf).isFinite { ratios.append(beta / sf) }
             }
         }
         let band = { (v: [Double]) in [Sampling.quantile(v, 0.05)!, Sampling.quantile(v, 0.95)!] }

@@ -144,8 +144,10 @@ enum Plots {
         var plot = SVGPlot(x: SVGPlot.Axis(lo: 1, hi: Double(a.models.count), label: "pool size k"),
                            y: SVGPlot.Axis(lo: min(lo, 0.5), hi: max(hi, 2), log: true, label: "β / β_sf (underpricing)"))
         let ks = pts.map { Double($0.k) }
-        plot.band(lower: zip(ks, pts.map { $0.ratioBand![0] }).map { ($0, $1) }, upper: zip(ks, pts.map { $0.ratioBand![1] }).map { ($0, $1) }, fill: "#fdd0a2")
-        plot.polyline(zip(ks, pts.map { $0.ratioMedian! }).map { ($0, $1) }, stroke: "#d94801", width: 2)
+        // A subset that never fails together has ratio 0: drawn at the axis's floor rather than off the plot.
+        let floor = plot.y.lo
+        plot.band(lower: zip(ks, pts.map { max($0.ratioBand![0], floor) }).map { ($0, $1) }, upper: zip(ks, pts.map { max($0.ratioBand![1], floor) }).map { ($0, $1) }, fill: "#fdd0a2")
+        plot.polyline(zip(ks, pts.map { max($0.ratioMedian!, floor) }).map { ($0, $1) }, stroke: "#d94801", width: 2)
         plot.polyline([(1, 1), (Double(a.models.count), 1)], stroke: "#555", dash: "3 3")
         plot.label(1, 1, "β = β_sf", dy: -5)
         return plot.svg(id: "pool-size-ratio", title: "Underpricing ratio against pool size")
