@@ -29,6 +29,9 @@ import TeamLLM
         #expect(m.items == ["q,1", "q2"] && m.models == ["a", "b"])
         #expect(m[1, 0, 0].verdict == .missing && m[0, 1, 0].verdict == .incorrect && m[1, 1, 0].verdict == .correct)
         #expect(m.csv() == text)
+        // A spreadsheet's export: a byte-order mark and CRLF line ends.
+        let excel = try CorrectnessMatrix.csv(Data("\u{FEFF}item,a,b\r\nq1,1,0\r\nq2,0,1\r\n".utf8), file: "x.csv")
+        #expect(excel.models == ["a", "b"] && excel.items == ["q1", "q2"] && excel[0, 0, 0].verdict == .correct)
     }
 
     // MARK: coverage
@@ -47,6 +50,11 @@ import TeamLLM
         let f = try CoFailure(partial, pairwise: PairwiseErrors(partial), resamples: 50)
         #expect(f.models[1].answered == 3 && f.models[1].correct == 2)
         #expect(throws: AnalysisError.self) { try Coverage("1.5") }
+        // A model with no answer on any kept item has no accuracy: refused, naming it.
+        let silent = try CorrectnessMatrix.csv(Data("item,a,b,c\nq1,1,0,\nq2,0,0,\n".utf8), file: "m.csv")
+        #expect(throws: AnalysisError.tooSmall("model 'c' answered none of the 2 items kept (coverage 0.5): leave it out with --models, or raise --coverage")) {
+            try ScoredPool(silent, coverage: Coverage("0.5"))
+        }
         #expect(throws: AnalysisError.self) { try ScoredPool(try CorrectnessMatrix.csv(Data("item,a,b\nq0,1,\n".utf8), file: "m.csv"), coverage: .complete) }
     }
 

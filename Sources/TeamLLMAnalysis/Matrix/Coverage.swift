@@ -68,6 +68,9 @@ public struct ScoredPool: Sendable {
                 case .missing: break
                 }
             }
+            if a.cardinality == 0 {
+                throw .tooSmall("model '\(matrix.models[m])' answered none of the \(kept.count) items kept (coverage \(coverage)): leave it out with --models, or raise --coverage")
+            }
             answered.append(a); wrong.append(w)
         }
         self.init(models: matrix.models, items: kept, answered: answered, wrong: wrong, dropped: matrix.items.count - kept.count,

@@ -8,7 +8,10 @@ extension CorrectnessMatrix {
         guard let text = String(data: data, encoding: .utf8) else {
             throw .malformedMatrix(file: file, line: 1, column: nil, reason: "not UTF-8 text")
         }
-        var lines = text.components(separatedBy: "\n")
+        // Swift reads "\r\n" as one Character, so lines are split on any line break, not on "\n"; a byte-order mark
+        // (spreadsheets write one) is not part of the first column's name.
+        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        var lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         if lines.last == "" { lines.removeLast() }
         guard let headerLine = lines.first else { throw .malformedMatrix(file: file, line: 1, column: nil, reason: "empty file: expected a header 'item,<model>,…'") }
         let header = try fields(headerLine, file: file, line: 1)
