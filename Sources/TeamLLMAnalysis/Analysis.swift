@@ -16,6 +16,9 @@ public struct Analysis: Encodable, Sendable {
         public var replays = PolicyReplays.Settings()
         /// The pool, when not every model of the matrix.
         public var pool: [String]?
+        /// The grader version counted and the data folder read, when given (so the command printed reproduces them).
+        public var grader: String?
+        public var dataDir: String?
         public init() {}
     }
 
@@ -37,6 +40,8 @@ public struct Analysis: Encodable, Sendable {
         let matrix = try settings.pool.map { p throws(AnalysisError) in try matrix.selecting(models: p) } ?? matrix
         var words = ["teamllm", "analyze", matrix.sourceArgument]
         if let b = matrix.benchmark { words += ["--benchmark", b] }
+        if let g = settings.grader { words += ["--grader", g] }
+        if let d = settings.dataDir, matrix.prompts != nil { words += ["--data-dir", d] }
         if let p = settings.pool { words += ["--models", p.joined(separator: ",")] }
         if settings.coverage != .complete { words += ["--coverage", settings.coverage.description] }
         if settings.delta != 0.05 { words += ["--delta", "\(settings.delta)"] }
@@ -60,14 +65,14 @@ public struct Analysis: Encodable, Sendable {
         replays = try PolicyReplays(matrix, pool: pool, settings: replaySettings)
     }
 
-    enum Keys: String, CodingKey { case source, benchmark, models, phi, tetrachoric, poolCurve, replays, command }
+    enum Keys: String, CodingKey { case source, benchmark, pool, phi, tetrachoric, poolCurve, replays, command }
 
     public func encode(to encoder: Encoder) throws {
         try coFailure.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(source, forKey: .source)
         try c.encodeIfPresent(benchmark, forKey: .benchmark)
-        try c.encode(models, forKey: .models)
+        try c.encode(models, forKey: .pool) // `models` is CoFailure's per-model accuracies
         try c.encode(pairwise.phi, forKey: .phi)
         try c.encode(pairwise.tetrachoric, forKey: .tetrachoric)
         try c.encodeIfPresent(poolCurve, forKey: .poolCurve)

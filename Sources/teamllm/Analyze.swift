@@ -26,6 +26,7 @@ struct AnalysisOptions: ParsableArguments {
         settings.coverage = try Coverage(coverage)
         (settings.delta, settings.resamples, settings.seed, settings.subsets) = (delta, resamples, seed, subsets)
         settings.replays.probe = probe; settings.replays.probes = probes; settings.replays.neighbours = neighbours
+        settings.grader = grader
         settings.pool = models.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let m: CorrectnessMatrix
         switch (run, matrix) {
@@ -34,6 +35,7 @@ struct AnalysisOptions: ParsableArguments {
             m = try CorrectnessMatrix.csv(data, file: file)
         case let (ref?, nil):
             let data = (paths.dataDir ?? ProcessInfo.processInfo.environment["TEAMLLM_DATA_DIR"]).flatMap { $0.isEmpty ? nil : $0 }
+            settings.dataDir = data
             m = try CorrectnessMatrix.load(try paths.run(ref), benchmark: benchmark, grader: GraderSelection(spec: grader),
                                            dataDir: data.map { URL(fileURLWithPath: $0) }, registryDir: URL(fileURLWithPath: paths.registry))
         default:

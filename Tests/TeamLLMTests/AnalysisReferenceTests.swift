@@ -61,6 +61,7 @@ import TeamLLM
     @Test func everyFigureMatchesSciPyOnFourMatrices() async throws {
         let matrices = [try AnalysisFixtures.gsm8kPublished(), AnalysisFixtures.commonShock(), AnalysisFixtures.small, AnalysisFixtures.edges]
         let ref = (try await Self.reference(matrices))["matrices"] as! [[String: Any]]
+        try #require(ref.count == matrices.count)
         for (e, r) in zip(matrices, ref) {
             let (f, pairwise, _) = try AnalysisFixtures.figures(e)
             let name = e.name
@@ -69,12 +70,15 @@ import TeamLLM
             let ci = r["beta_ci"] as! [Double]
             #expect(Self.close(f.betaInterval[0], ci[0]) && Self.close(f.betaInterval[1], ci[1]), "\(name): beta interval \(f.betaInterval) vs \(ci)")
             #expect(Self.close(f.betaLower, r["beta_lo"] as! Double), "\(name): beta_lo \(f.betaLower) vs \(r["beta_lo"]!)")
+            #expect((r["accuracy"] as! [[Double]]).count == f.models.count)
             for (m, acc) in zip(f.models, r["accuracy"] as! [[Double]]) {
                 #expect(Self.close(m.accuracy, acc[0]) && Self.close(m.interval[0], acc[1]) && Self.close(m.interval[1], acc[2]),
                         "\(name): accuracy of \(m.model) \(m.accuracy) \(m.interval) vs \(acc)")
             }
             let refPhi = r["phi"] as! [[Double]], refTet = r["tetrachoric"] as! [[Double]]
             #expect(refTet.count == f.definedPairs, "\(name): defined pairs \(f.definedPairs) vs \(refTet.count)")
+            let ours = f.pairs - refPhi.count
+            #expect(pairwise.phi.joined().compactMap { $0 }.count == 2 * refPhi.count, "\(name): φ defined on the same pairs (\(ours) undefined)")
             for t in refPhi {
                 let got = pairwise.phi[Int(t[0])][Int(t[1])]
                 #expect(got.map { Self.close($0, t[2]) } == true, "\(name): φ(\(Int(t[0])), \(Int(t[1]))) = \(String(describing: got)) vs \(t[2])")
@@ -86,11 +90,11 @@ import TeamLLM
             if let want = r["mean_tetrachoric"] as? Double {
                 #expect(f.meanTetrachoric.map { Self.close($0, want) } == true, "\(name): mean tetrachoric \(String(describing: f.meanTetrachoric)) vs \(want)")
             } else { #expect(f.meanTetrachoric == nil) }
-            if let want = r["mean_phi"] as? Double { #expect(f.meanPhi.map { Self.close($0, want) } == true, "\(name): mean φ") }
+            if let want = r["mean_phi"] as? Double { #expect(f.meanPhi.map { Self.close($0, want) } == true, "\(name): mean φ") } else { #expect(f.meanPhi == nil) }
             if let want = r["beta_single_factor"] as? Double {
                 #expect(f.betaSingleFactor.map { Self.close($0, want) } == true, "\(name): β_sf \(String(describing: f.betaSingleFactor)) vs \(want)")
             } else { #expect(f.betaSingleFactor == nil, "\(name): β_sf should be undefined") }
-            if let want = r["ratio"] as? Double { #expect(f.underpricing.map { Self.close($0, want) } == true, "\(name): ratio") }
+            if let want = r["ratio"] as? Double { #expect(f.underpricing.map { Self.close($0, want) } == true, "\(name): ratio") } else { #expect(f.underpricing == nil) }
         }
     }
 }

@@ -35,19 +35,26 @@ import TeamLLM
         try #require(cli.status == 0, "\(cli.err)")
         let json = try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as! [String: Any]
         for key in ["beta", "oracle_gain", "certified_max_gain", "mean_tetrachoric", "beta_single_factor", "beta_interval", "beta_lower",
-                    "oracle_gain_interval", "single_best_accuracy", "mean_phi", "underpricing", "pool_curve", "replays", "models", "tetrachoric"] {
+                    "oracle_gain_interval", "single_best_accuracy", "mean_phi", "underpricing", "pool_curve", "replays", "models", "pool", "tetrachoric"] {
             #expect(json[key] != nil, "--json lacks \(key)")
         }
         // JSONDecoder reads doubles exactly (JSONSerialization on Linux does not), so the printed figures compare exactly.
-        struct Figures: Decodable { let beta: Double; let certifiedMaxGain: Double; let oracleGainInterval: [Double] }
+        struct Model: Decodable { let model: String; let accuracy: Double; let interval: [Double] }
+        struct Figures: Decodable { let beta: Double; let certifiedMaxGain: Double; let oracleGainInterval: [Double]; let models: [Model]; let pool: [String] }
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
         let figures = try d.decode(Figures.self, from: Data(cli.out.utf8))
         #expect(figures.beta == run.coFailure.beta && figures.certifiedMaxGain == run.coFailure.certifiedMaxGain)
         #expect(figures.oracleGainInterval == run.coFailure.oracleGainInterval, "the seeded bootstrap gives the same interval twice")
+        #expect(figures.pool == Self.gpt3 && figures.models.map(\.model) == Self.gpt3)
+        #expect(figures.models.map(\.accuracy) == run.coFailure.models.map(\.accuracy) && figures.models[3].interval == run.coFailure.models[3].interval)
         let text = try await Fixtures.cli(["analyze", folder.id, "--runs-dir", runs.path, "--models", Self.gpt3.joined(separator: ","), "--resamples", "100"],
                                           environment: ["TEAMLLM_DATA_DIR": ""])
         #expect(text.status == 0 && text.out.contains("beta (all wrong)        0.3275 = 432/1319"), "\(text.out)\(text.err)")
+
+        // A data folder without the datasets takes out the kNN router only.
+        let noData = try await Fixtures.cli(["analyze", folder.id, "--runs-dir", runs.path, "--data-dir", runs.path, "--resamples", "10", "--subsets", "2"])
+        #expect(noData.status == 0 && noData.out.contains("not replayed: kNN router: needs the items' prompts: the prompts could not be read from"), "\(noData.out)\(noData.err)")
 
         // A matrix from elsewhere, malformed: refused naming its line and column.
         let bad = runs.deletingLastPathComponent().appendingPathComponent("bad.csv")

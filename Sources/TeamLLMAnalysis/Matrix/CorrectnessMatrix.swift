@@ -28,6 +28,8 @@ public struct CorrectnessMatrix: Sendable {
     public let samples: Int
     /// Each item's prompt text, when the datasets could be read; the kNN router needs it.
     public let prompts: [String]?
+    /// Why there are no prompts, when the datasets were asked for and could not be read.
+    public var promptsNote: String? = nil
     /// Whether costs, latencies and answers were recorded (a run) or only verdicts (a CSV).
     public let hasRecords: Bool
     var cells: [Cell]
@@ -109,13 +111,21 @@ extension CorrectnessMatrix {
                             dataDir: URL? = nil, registryDir: URL? = nil) throws -> CorrectnessMatrix {
         let matrix = try Matrix.build(folder, grader: grader)
         var prompts: [String: String]?
+        var note: String?
         if let dataDir {
-            var texts: [String: String] = [:]
-            for b in try folder.registry().benchmarks where benchmark == nil || b.id == benchmark {
-                for item in try Dataset.load(b, dataDir: dataDir, registryDir: registryDir).items { texts[item.id] = item.question }
+            // Only the kNN router needs the prompts: a dataset that cannot be read takes it out, not the analysis.
+            do {
+                var texts: [String: String] = [:]
+                for b in try folder.registry().benchmarks where benchmark == nil || b.id == benchmark {
+                    for item in try Dataset.load(b, dataDir: dataDir, registryDir: registryDir).items { texts[item.id] = item.question }
+                }
+                prompts = texts
+            } catch {
+                note = "the prompts could not be read from \(dataDir.path): \(error)"
             }
-            prompts = texts
         }
-        return try of(matrix, run: folder.id, benchmark: benchmark, prompts: prompts)
+        var m = try of(matrix, run: folder.id, benchmark: benchmark, prompts: prompts)
+        m.promptsNote = note
+        return m
     }
 }

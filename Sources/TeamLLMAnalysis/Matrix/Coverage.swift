@@ -69,7 +69,7 @@ public struct ScoredPool: Sendable {
                 }
             }
             if a.cardinality == 0 {
-                throw .tooSmall("model '\(matrix.models[m])' answered none of the \(kept.count) items kept (coverage \(coverage)): leave it out with --models, or raise --coverage")
+                throw .tooSmall("model '\(matrix.models[m])' answered none of the \(kept.count) items kept (coverage \(coverage)): leave it out with --models, or lower --coverage")
             }
             answered.append(a); wrong.append(w)
         }

@@ -12,9 +12,9 @@ extension CorrectnessMatrix {
         // (spreadsheets write one) is not part of the first column's name.
         let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         var lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        while lines.last?.trimmingCharacters(in: .whitespaces) == "" { lines.removeLast() }
         guard let headerLine = lines.first else { throw .malformedMatrix(file: file, line: 1, column: nil, reason: "empty file: expected a header 'item,<model>,…'") }
-        let header = try fields(headerLine, file: file, line: 1)
+        let header = try fields(headerLine, file: file, line: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         guard header.first == "item" else {
             throw .malformedMatrix(file: file, line: 1, column: 1, reason: "the first column must be 'item', found '\(header.first ?? "")'")
         }

@@ -32,6 +32,7 @@ public struct PolicyReplays: Codable, Sendable {
     public init(_ matrix: CorrectnessMatrix, pool: ScoredPool, settings: Settings = .init()) throws(AnalysisError) {
         let ctx = ReplayContext(matrix: matrix, items: pool.items, pool: pool)
         let all = Array(matrix.models.indices)
+        if settings.probes < 2 { throw .option("--probes must be at least 2, got \(settings.probes)") }
         var unavailable: [UnavailablePolicy] = []
         var policies: [PolicyResult] = []
         let singles = all.map(ctx.single)
@@ -56,16 +57,17 @@ public struct PolicyReplays: Codable, Sendable {
             cascadeCount = points.count
             envelope = ReplayContext.envelope(points)
         }
-        let ranking = all.sorted { (-singles[$0].accuracy, $0) < (-singles[$1].accuracy, $1) }
+        // Ranked as the co-failure figures rank: right over answered, missing cells left out.
+        let rate = all.map { m in 1 - pool.errorRate(m) }
+        let ranking = all.sorted { (-rate[$0], $0) < (-rate[$1], $1) }
         if answers {
             if let name = settings.probe, !matrix.models.contains(name) { throw .unknownModel(name, known: matrix.models) }
-            if settings.probes < 2 { throw .option("--probes must be at least 2, got \(settings.probes)") }
             if matrix.samples < settings.probes {
                 unavailable.append(.init(policy: "σ-routing", reason: "needs \(settings.probes) samples of the probe model; \(matrix.source) has \(matrix.samples) per model"))
             } else {
                 let probe = settings.probe.flatMap { matrix.models.firstIndex(of: $0) }
                     ?? all.min { (singles[$0].costPerItem, $0) < (singles[$1].costPerItem, $1) }!
-                policies.append(ctx.sigmaRouting(probe: probe, probes: settings.probes, ranking: ranking))
+                policies.append(ctx.sigmaRouting(probe: probe, probes: settings.probes, ranking: ranking.filter { $0 != probe }))
             }
         }
         if settings.neighbours < 1 { throw .option("--neighbours must be at least 1, got \(settings.neighbours)") }
@@ -73,7 +75,7 @@ public struct PolicyReplays: Codable, Sendable {
         let knn: ([Int]) -> PolicyResult? = { models in near.map { ctx.knnRouter(models, $0) } }
         if let r = knn(all) { policies.append(r) } else {
             unavailable.append(.init(policy: "kNN router", reason: matrix.prompts == nil
-                ? "needs the items' prompts: \(matrix.source) has none (analyse a run with --data-dir, or TEAMLLM_DATA_DIR set)"
+                ? "needs the items' prompts: " + (matrix.promptsNote ?? "\(matrix.source) has none (analyse a run with --data-dir, or TEAMLLM_DATA_DIR set)")
                 : "needs at least 4 items"))
         }
         let mix = RandomMix(singles)

@@ -2,8 +2,8 @@ import Foundation
 
 extension ReplayContext {
     /// ACAR σ-routing. The probe model answers `probes` times; σ is the number of distinct answers minus one
-    /// (an unanswered sample counts as one more distinct answer). σ = 0: the probe's agreed answer stands
-    /// (one model). Otherwise the top 2 (σ = 1) or top 3 (σ ≥ 2) models of `ranking` answer once, and the
+    /// (each unanswered sample counts as one more distinct answer). σ = 0: the probe's agreed answer stands
+    /// (one model). Otherwise the top 2 (σ = 1) or top 3 (σ ≥ 2) models of `ranking` (the probe excluded) answer once, and the
     /// plurality of their answers and the probe's own plurality answer wins (ties: the better-ranked voter, the
     /// probe last). Cost: the probe's samples plus the escalation's calls; latency: the probe, then the
     /// escalation in parallel.
@@ -12,7 +12,7 @@ extension ReplayContext {
         let outcomes = items.map { i -> ItemOutcome in
             let p = agreement(probe, i, samples: probes)
             let cells = (0..<probes).map { cell(probe, i, $0) }
-            let distinct = Set(cells.compactMap(\.answer)).count + (cells.contains { $0.answer == nil } ? 1 : 0)
+            let distinct = Set(cells.compactMap(\.answer)).count + cells.filter { $0.answer == nil }.count
             let sigma = distinct - 1
             if sigma == 0 {
                 modes[0] += 1
