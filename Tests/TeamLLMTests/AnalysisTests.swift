@@ -64,7 +64,7 @@ import TeamLLM
     // MARK: figures
 
     @Test func certificateAndBootstrapOnTheSmallMatrix() throws {
-        let (f, _, pool) = try AnalysisFixtures.figures(AnalysisFixtures.small)
+        let (f, _, _) = try AnalysisFixtures.figures(AnalysisFixtures.small)
         // Item 0 is the only one all three models miss: β = 1/6; each model is right on 3 of 6.
         #expect(f.allWrong == 1 && f.items == 6 && f.singleBest == "a" && f.singleBestAccuracy == 0.5, "three models tie at 3 of 6: the first listed is the single best")
         #expect(abs(f.oracleGain - (5.0 / 6 - 0.5)) < 1e-15)
@@ -72,7 +72,6 @@ import TeamLLM
         // The certificate's level is the one-sided δ: at δ = 0.05 it equals the two-sided 90% lower limit.
         #expect(abs(f.betaLower - ClopperPearson.interval(1, of: 6, level: 0.90).lower) < 1e-15)
         #expect(f.oracleGainInterval[0] <= f.oracleGain && f.oracleGain <= f.oracleGainInterval[1])
-        _ = pool
         let big = try ScoredPool(AnalysisFixtures.commonShock(models: 12, items: 100).matrix, coverage: .complete)
         let seed0 = CoFailure.bootstrapGains(big, resamples: 500, seed: 0)
         #expect(CoFailure.bootstrapGains(big, resamples: 500, seed: 0) == seed0, "the same seed draws the same resamples")

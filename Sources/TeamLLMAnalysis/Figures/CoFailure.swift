@@ -86,12 +86,8 @@ public struct CoFailure: Codable, Sendable {
     /// statistic is); the interval is their 2.5% and 97.5% percentiles.
     static func bootstrapGains(_ pool: ScoredPool, resamples: Int, seed: UInt64) -> [Double] {
         let n = pool.items.count, m = pool.models.count
-        let allWrong: [Bool] = {
-            var any = ItemSet(count: n), all = ItemSet(count: n, full: true)
-            for j in 0..<m { any = any.union(pool.answered[j]); all = all.intersection(pool.wrong[j].union(pool.answered[j].complement)) }
-            let set = all.intersection(any)
-            return (0..<n).map { set[$0] }
-        }()
+        let set = pool.coFailures(Array(0..<m)).allWrong
+        let allWrong = (0..<n).map { set[$0] }
         // Model-major 0/1 rows, so one resample's counts are m dot products with its multiplicities.
         var correct = [Int32](repeating: 0, count: m * n), answered = correct
         for j in 0..<m {

@@ -84,12 +84,18 @@ public struct ScoredPool: Sendable {
 
     /// Kept positions where every model of `group` that answered was wrong, and at least one answered.
     public func allWrong(_ group: [Int]) -> (items: Int, allWrong: Int) {
+        let (any, all) = coFailures(group)
+        return (any.cardinality, all.cardinality)
+    }
+
+    /// The kept positions some model of `group` answered, and among them those every answering model got wrong.
+    func coFailures(_ group: [Int]) -> (answered: ItemSet, allWrong: ItemSet) {
         var any = ItemSet(count: items.count), all = ItemSet(count: items.count, full: true)
         for m in group {
             any = any.union(answered[m])
             all = all.intersection(wrong[m].union(answered[m].complement))
         }
-        return (any.cardinality, all.intersection(any).cardinality)
+        return (any, all.intersection(any))
     }
 
     /// A model's error rate over the items it answered.
