@@ -1,4 +1,3 @@
-import FlyingFox
 import Foundation
 import TeamLLM
 
@@ -7,10 +6,10 @@ extension Imitation {
     /// The parameters a request body sends that an endpoint may or may not support.
     static let routable = ["temperature", "top_p", "seed", "stop", "max_tokens", "top_k", "frequency_penalty", "presence_penalty", "logit_bias"]
 
-    func chat(_ r: HTTPRequest) async -> HTTPResponse {
-        let (logged, body) = await record(r)
+    func chat(_ r: LoggedRequest) async -> ImitatedResponse {
+        let body = r.body
         let key: ImitatedKey
-        switch authorize(logged) {
+        switch authorize(r) {
         case let .success(k): key = k
         case let .failure(resp): return resp
         }
@@ -169,7 +168,7 @@ extension Imitation {
     }
 
     /// The exact shape of each fault (never billed).
-    func faultResponse(_ fault: Fault, model: ImitatedModel, endpoint: ImitatedEndpoint) -> HTTPResponse {
+    func faultResponse(_ fault: Fault, model: ImitatedModel, endpoint: ImitatedEndpoint) -> ImitatedResponse {
         let provider = endpoint.providerName
         switch fault {
         case .badRequest: return respond(400, Bodies.error(400, "Provider returned error", metadata: ["raw": .string("{\"error\":\"invalid parameter\"}"), "provider_name": .string(provider)], errorType: "invalid_request"))
@@ -221,15 +220,5 @@ extension Imitation {
         case .close: return respond(200, .null).with(steps: [.bytes(Array("{\"id\":\"gen-".utf8)), .drop])
         case .truncated, .keepalive, .length: return respond(500, Bodies.error(500, "unreachable fault path", errorType: "server"))
         }
-    }
-}
-
-extension HTTPResponse {
-    /// The same status and headers with a fixed body.
-    func with(body: Data) -> HTTPResponse { HTTPResponse(statusCode: statusCode, headers: headers, body: body) }
-
-    /// The same status and headers, the body sent step by step (chunked).
-    func with(steps: [ScriptedBody.Step]) -> HTTPResponse {
-        HTTPResponse(statusCode: statusCode, headers: headers, body: HTTPBodySequence(from: ScriptedBody(steps: steps)))
     }
 }

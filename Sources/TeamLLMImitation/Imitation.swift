@@ -1,5 +1,3 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
 import TeamLLM
 
@@ -7,6 +5,8 @@ import TeamLLM
 public struct LoggedRequest: Sendable {
     public let method: String
     public let path: String
+    /// The query's parameters, percent-decoded.
+    public let query: [String: String]
     /// Header names lowercased.
     public let headers: [String: String]
     public let body: Data
@@ -26,8 +26,7 @@ public struct BilledCall: Sendable {
 /// It binds 127.0.0.1 only.
 public actor Imitation {
     let config: ImitationConfig
-    var server: HTTPServer?
-    var serving: Task<Void, any Error>?
+    var server: ImitationServer?
     var chatRequests = 0
     var ledger: [String: Decimal] = [:]
     var generations: [String: (ready: UInt64, data: JSONNode)] = [:]
@@ -44,42 +43,28 @@ public actor Imitation {
 
     /// Starts serving on 127.0.0.1 and returns the port bound.
     public func start() async throws -> UInt16 {
-        let server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: config.port), timeout: 180, logger: .disabled)
-        await server.appendRoute("POST /api/v1/chat/completions") { [self] r in await self.chat(r) }
-        await server.appendRoute("GET /api/v1/generation") { [self] r in await self.generation(r) }
-        await server.appendRoute("GET /api/v1/key") { [self] r in await self.key(r) }
-        await server.appendRoute("GET /api/v1/auth/key") { [self] r in await self.key(r) }
-        await server.appendRoute("GET /api/v1/credits") { [self] r in await self.credits(r) }
-        await server.appendRoute("GET /api/v1/models") { [self] r in await self.listModels(r) }
-        await server.appendRoute("GET /api/v1/models/*") { [self] r in await self.endpoints(r) }
+        let server = try await ImitationServer.start(port: Int(config.port)) { [self] r in await self.handle(r) }
         self.server = server
-        serving = Task { try await server.run() }
-        // Generous: a loaded machine (tests side by side on two cores) can take seconds to schedule the listener.
-        try await server.waitUntilListening(timeout: 60)
-        guard case let .ip4(_, port)? = await server.listeningAddress else { throw ImitationSpecError.badValue(entry: "listen", expected: "an IPv4 port") }
-        Self.disableNagle(port: port)
-        return port
+        return server.port
     }
 
-    /// FlyingFox writes a response's head and body separately and does not set TCP_NODELAY, so on a kept-alive
-    /// connection the body waits for the client's delayed ACK: 40 ms on every request after the first
-    /// (measured with curl). Linux copies TCP_NODELAY from a listening socket to the sockets it accepts, so it
-    /// is set on the listener, found among this process's descriptors by the port it is bound to.
-    static func disableNagle(port: UInt16) {
-        for fd in Int32(0)..<Int32(4096) {
-            var addr = sockaddr_in()
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            guard named == 0, addr.sin_family == sa_family_t(AF_INET), UInt16(bigEndian: addr.sin_port) == port else { continue }
-            var on: Int32 = 1
-            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+    /// The imitation's routes.
+    func handle(_ r: LoggedRequest) async -> ImitatedResponse {
+        record(r)
+        switch (r.method, r.path) {
+        case ("POST", "/api/v1/chat/completions"): return await chat(r)
+        case ("GET", "/api/v1/generation"): return generation(r)
+        case ("GET", "/api/v1/key"), ("GET", "/api/v1/auth/key"): return key(r)
+        case ("GET", "/api/v1/credits"): return credits(r)
+        case ("GET", "/api/v1/models"): return listModels(r)
+        case ("GET", _) where r.path.hasPrefix("/api/v1/models/"): return endpoints(r)
+        default: return respond(404, Bodies.error(404, "Not Found", errorType: "not_found"))
         }
     }
 
     /// Stops serving; requests in flight are cut.
     public func stop() async {
-        await server?.stop(timeout: 0)
-        serving?.cancel()
+        await server?.stop()
         server = nil
     }
 
@@ -97,21 +82,13 @@ public actor Imitation {
 
     // MARK: Requests
 
-    func record(_ r: HTTPRequest) async -> (LoggedRequest, Data) {
-        let body = (try? await r.bodyData) ?? Data()
-        var headers: [String: String] = [:]
-        for (k, v) in r.headers { headers[k.rawValue.lowercased()] = v }
-        let logged = LoggedRequest(method: r.method.rawValue, path: r.path, headers: headers, body: body)
-        log.append(logged)
+    func record(_ r: LoggedRequest) {
+        log.append(r)
         if log.count > 100_000 { log.removeFirst(log.count - 100_000) }
-        return (logged, body)
     }
 
-    func respond(_ status: Int, _ node: JSONNode, headers extra: [String: String] = [:]) -> HTTPResponse {
-        var h = HTTPHeaders()
-        h[HTTPHeader("Content-Type")] = "application/json"
-        for (k, v) in extra { h[HTTPHeader(k)] = v }
-        return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: Self.phrase(status)), headers: h, body: Bodies.data(node))
+    func respond(_ status: Int, _ node: JSONNode, headers extra: [String: String] = [:]) -> ImitatedResponse {
+        ImitatedResponse(status: status, headers: extra.merging(["Content-Type": "application/json"]) { a, _ in a }, body: .data(Bodies.data(node)))
     }
 
     static func phrase(_ status: Int) -> String {
@@ -123,7 +100,7 @@ public actor Imitation {
     /// The key a request carries, or the 401 it gets.
     enum Authorization {
         case success(ImitatedKey)
-        case failure(HTTPResponse)
+        case failure(ImitatedResponse)
     }
 
     func authorize(_ logged: LoggedRequest) -> Authorization {
@@ -137,10 +114,9 @@ public actor Imitation {
         return .success(k)
     }
 
-    func key(_ r: HTTPRequest) async -> HTTPResponse {
-        let (logged, _) = await record(r)
+    func key(_ r: LoggedRequest) -> ImitatedResponse {
         let k: ImitatedKey
-        switch authorize(logged) {
+        switch authorize(r) {
         case let .success(v): k = v
         case let .failure(resp): return resp
         }
@@ -154,9 +130,8 @@ public actor Imitation {
         ])]))
     }
 
-    func credits(_ r: HTTPRequest) async -> HTTPResponse {
-        let (logged, _) = await record(r)
-        switch authorize(logged) {
+    func credits(_ r: LoggedRequest) -> ImitatedResponse {
+        switch authorize(r) {
         case let .failure(resp): return resp
         case let .success(k):
             guard k.isManagement else { return respond(403, Bodies.error(403, "Only management keys can perform this operation", errorType: "permission_denied")) }
@@ -184,8 +159,7 @@ public actor Imitation {
         ])
     }
 
-    func listModels(_ r: HTTPRequest) async -> HTTPResponse {
-        _ = await record(r)
+    func listModels(_ r: LoggedRequest) -> ImitatedResponse {
         var all = config.models.sorted { $0.id < $1.id }.map(modelNode)
         all.append(Bodies.object([
             "id": .string("openrouter/auto"), "canonical_slug": .string("openrouter/auto"), "name": .string("Auto Router"), "created": Bodies.int(1_700_000_000),
@@ -202,8 +176,7 @@ public actor Imitation {
         return respond(200, Bodies.object(["data": .array(page), "total_count": Bodies.int(all.count), "links": Bodies.object(["next": next])]))
     }
 
-    func endpoints(_ r: HTTPRequest) async -> HTTPResponse {
-        _ = await record(r)
+    func endpoints(_ r: LoggedRequest) -> ImitatedResponse {
         let parts = r.path.split(separator: "/").map(String.init) // api v1 models a s endpoints
         guard parts.count == 6, parts[5] == "endpoints", let m = models["\(parts[3])/\(parts[4])"] else {
             return respond(404, Bodies.error(404, "Model not found", errorType: "not_found"))
@@ -217,9 +190,8 @@ public actor Imitation {
         return respond(200, Bodies.object(["data": Bodies.object(["id": .string(m.id), "name": .string(m.name), "endpoints": .array(list)])]))
     }
 
-    func generation(_ r: HTTPRequest) async -> HTTPResponse {
-        let (logged, _) = await record(r)
-        if case let .failure(resp) = authorize(logged) { return resp }
+    func generation(_ r: LoggedRequest) -> ImitatedResponse {
+        if case let .failure(resp) = authorize(r) { return resp }
         let id = r.query["id"] ?? ""
         guard let g = generations[id], DispatchTime.now().uptimeNanoseconds >= g.ready else {
             return respond(404, Bodies.error(404, "Generation \(id) not found", errorType: "not_found"))

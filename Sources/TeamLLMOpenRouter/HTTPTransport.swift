@@ -1,9 +1,18 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOPosix
 import Synchronization
 import TeamLLM
+
+/// One HTTP request as the provider builds it.
+struct HTTPCall: Sendable {
+    enum Method: String, Sendable { case get = "GET", post = "POST" }
+    let method: Method
+    let url: String
+    var headers: [(name: String, value: String)] = []
+    var body: Data?
+}
 
 /// What came back from one HTTP exchange.
 struct HTTPExchange: Sendable {
@@ -26,132 +35,102 @@ enum TransportFailure: Error, Sendable {
     case cancelled
 }
 
-/// Sends requests over one URLSession and watches each with its own timeouts: the first body byte that is
-/// not whitespace (OpenRouter keeps slow non-stream responses alive with blank lines, which would reset any
-/// idle timer) and the whole exchange. URLSession on Linux has no separate connect timeout; a connection that
-/// never opens is caught by the first-byte timeout, or at once when it is refused.
+/// Sends requests through AsyncHTTPClient (SwiftNIO) and watches each with three timeouts: the connection
+/// (AsyncHTTPClient's own), the first body byte that is not whitespace (OpenRouter keeps slow non-stream
+/// responses alive with blank lines, which would reset any idle timer) and the whole exchange.
 struct HTTPTransport: Sendable {
-    private let session: URLSession
-    private let table: ExchangeTable
+    private let client: HTTPClient
     let timeouts: Timeouts
+    /// A body larger than this is a broken response, not an answer.
+    static let maxBodyBytes = 64 << 20
 
-    init(timeouts: Timeouts, maxConnections: Int) {
-        let config = URLSessionConfiguration.ephemeral
-        // The defaults (6 connections per host) would throttle the sweep far below its concurrency.
-        config.httpMaximumConnectionsPerHost = max(maxConnections, 1)
-        config.timeoutIntervalForRequest = timeouts.total
-        config.timeoutIntervalForResource = timeouts.total + 5
-        config.urlCache = nil
-        config.requestCachePolicy = .reloadIgnoringLocalCacheData
-        config.httpCookieStorage = nil
-        table = ExchangeTable()
-        session = URLSession(configuration: config, delegate: table, delegateQueue: nil)
+    init(timeouts: Timeouts) {
+        client = Self.client(connectTimeout: timeouts.connect)
         self.timeouts = timeouts
     }
 
+    /// One client per connect timeout for the life of the process (a client is a connection pool on NIO's
+    /// shared event loops, and is never shut down). The pool's per-host limit is set far above any sweep's
+    /// concurrency, which the pipeline enforces itself.
+    private static let clients = Mutex<[Double: HTTPClient]>([:])
+
+    private static func client(connectTimeout: Double) -> HTTPClient {
+        clients.withLock { all in
+            if let c = all[connectTimeout] { return c }
+            var config = HTTPClient.Configuration()
+            config.timeout = .init(connect: .milliseconds(Int64(connectTimeout * 1000)))
+            config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
+            // A redirect would carry the Authorization header to wherever it points.
+            config.redirectConfiguration = .disallow
+            let c = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: config)
+            all[connectTimeout] = c
+            return c
+        }
+    }
+
+    /// When the first body byte that is not whitespace came, in uptime nanoseconds (0: not yet).
+    private final class FirstByte: Sendable {
+        let at = Atomic<UInt64>(0)
+    }
+
     /// One request and its whole response.
-    func send(_ request: URLRequest) async throws(TransportFailure) -> HTTPExchange {
-        let task = session.dataTask(with: request)
-        let id = task.taskIdentifier
-        let table = self.table
-        let timeouts = self.timeouts
-        let watchdog = Task {
-            // Two deadlines: the first meaningful byte, then the whole exchange.
-            if (try? await Task.sleep(nanoseconds: UInt64(min(timeouts.firstByte, timeouts.total) * 1e9))) == nil { return }
-            if table.expire(id, ifNoFirstByte: true, reason: "no response within the first-byte timeout of \(timeouts.firstByte) s") { task.cancel(); return }
-            let left = timeouts.total - timeouts.firstByte
-            if left > 0, (try? await Task.sleep(nanoseconds: UInt64(left * 1e9))) == nil { return }
-            if table.expire(id, ifNoFirstByte: false, reason: "the call took longer than the total timeout of \(timeouts.total) s") { task.cancel() }
-        }
-        defer { watchdog.cancel() }
-        let result: ExchangeTable.Outcome = await withTaskCancellationHandler {
-            await withCheckedContinuation { c in
-                table.register(id, c)
-                task.resume()
-            }
-        } onCancel: {
-            task.cancel()
-        }
-        switch result {
-        case let .done(exchange): return exchange
-        case let .failed(failure): throw failure
-        }
-    }
-}
-
-/// The exchanges under way, as URLSession's delegate sees them.
-final class ExchangeTable: NSObject, URLSessionDataDelegate, Sendable {
-    enum Outcome: Sendable {
-        case done(HTTPExchange)
-        case failed(TransportFailure)
-    }
-    private struct Exchange {
-        var continuation: CheckedContinuation<Outcome, Never>
+    func send(_ call: HTTPCall) async throws(TransportFailure) -> HTTPExchange {
+        var request = HTTPClientRequest(url: call.url)
+        request.method = call.method == .post ? .POST : .GET
+        for h in call.headers { request.headers.add(name: h.name, value: h.value) }
+        if let body = call.body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let prepared = request
         let started = DispatchTime.now().uptimeNanoseconds
-        var status = 0
-        var headers: [String: String] = [:]
-        var body = Data()
-        var firstByte: UInt64?
-        var expired: String?
-    }
-    private let exchanges = Mutex<[Int: Exchange]>([:])
-
-    func register(_ id: Int, _ c: CheckedContinuation<Outcome, Never>) {
-        exchanges.withLock { $0[id] = Exchange(continuation: c) }
-    }
-
-    /// Marks an exchange timed out, unless it is over (or, for the first-byte deadline, has begun); true when marked.
-    func expire(_ id: Int, ifNoFirstByte: Bool, reason: String) -> Bool {
-        exchanges.withLock { all in
-            guard var e = all[id], e.expired == nil, !(ifNoFirstByte && e.firstByte != nil) else { return false }
-            e.expired = reason
-            all[id] = e
-            return true
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        if let http = response as? HTTPURLResponse {
-            var headers: [String: String] = [:]
-            for (k, v) in http.allHeaderFields { if let k = k as? String, let v = v as? String { headers[k.lowercased()] = v } }
-            exchanges.withLock { all in
-                all[dataTask.taskIdentifier]?.status = http.statusCode
-                all[dataTask.taskIdentifier]?.headers = headers
+        let first = FirstByte()
+        let client = self.client
+        let timeouts = self.timeouts
+        let firstByteWait = min(timeouts.firstByte, timeouts.total)
+        do {
+            return try await withThrowingTaskGroup(of: HTTPExchange?.self) { group in
+                group.addTask {
+                    // AsyncHTTPClient's deadline also ends a body still streaming.
+                    let response = try await client.execute(prepared, deadline: .uptimeNanoseconds(started) + .nanoseconds(Int64(timeouts.total * 1e9)))
+                    var body = ByteBuffer()
+                    for try await chunk in response.body {
+                        if first.at.load(ordering: .relaxed) == 0, chunk.readableBytesView.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) {
+                            first.at.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+                        }
+                        guard body.readableBytes + chunk.readableBytes <= Self.maxBodyBytes else {
+                            throw TransportFailure.connection("the response body exceeded \(Self.maxBodyBytes >> 20) MiB")
+                        }
+                        body.writeImmutableBuffer(chunk)
+                    }
+                    var headers: [String: String] = [:]
+                    for h in response.headers { headers[h.name.lowercased()] = h.value }
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    let firstAt = first.at.load(ordering: .relaxed)
+                    return HTTPExchange(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView),
+                                        ttfbMs: firstAt == 0 ? nil : Int((firstAt - started) / 1_000_000), totalMs: Int((now - started) / 1_000_000))
+                }
+                group.addTask {
+                    // The watchdog: the first meaningful byte, then the whole exchange.
+                    try await Task.sleep(nanoseconds: UInt64(firstByteWait * 1e9))
+                    if first.at.load(ordering: .relaxed) == 0 {
+                        throw TransportFailure.timeout("no response within the first-byte timeout of \(timeouts.firstByte) s")
+                    }
+                    try await Task.sleep(nanoseconds: UInt64(max(0, timeouts.total - firstByteWait) * 1e9))
+                    throw TransportFailure.timeout("the call took longer than the total timeout of \(timeouts.total) s")
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let exchange = result { return exchange }
+                }
+                throw TransportFailure.cancelled
             }
+        } catch let failure as TransportFailure {
+            throw failure
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            throw .timeout("the call took longer than the total timeout of \(timeouts.total) s")
+        } catch let error as HTTPClientError where error == .connectTimeout {
+            throw .timeout("no connection within the connect timeout of \(timeouts.connect) s")
+        } catch {
+            if Task.isCancelled || error is CancellationError || (error as? HTTPClientError) == .cancelled { throw .cancelled }
+            throw .connection(String(describing: error))
         }
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        exchanges.withLock { all in
-            guard var e = all[dataTask.taskIdentifier] else { return }
-            if e.firstByte == nil, data.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) { e.firstByte = now }
-            e.body.append(data)
-            all[dataTask.taskIdentifier] = e
-        }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        guard let e = exchanges.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        let outcome: Outcome
-        if let reason = e.expired {
-            outcome = .failed(.timeout(reason))
-        } else if let error {
-            let ns = error as NSError
-            if ns.domain == NSURLErrorDomain && ns.code == NSURLErrorCancelled {
-                outcome = .failed(.cancelled)
-            } else if ns.domain == NSURLErrorDomain && ns.code == NSURLErrorTimedOut {
-                outcome = .failed(.timeout("URLSession timed out: \(ns.localizedDescription)"))
-            } else {
-                outcome = .failed(.connection("\(ns.localizedDescription) (\(ns.domain) \(ns.code))"))
-            }
-        } else {
-            outcome = .done(HTTPExchange(status: e.status, headers: e.headers, body: e.body,
-                                         ttfbMs: e.firstByte.map { Int(($0 - e.started) / 1_000_000) }, totalMs: Int((now - e.started) / 1_000_000)))
-        }
-        e.continuation.resume(returning: outcome)
     }
 }

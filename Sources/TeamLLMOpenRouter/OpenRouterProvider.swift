@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TeamLLM
 
 /// OpenRouter over HTTP, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp) at a model's `base_url`.
@@ -28,7 +25,7 @@ public struct OpenRouterProvider: Provider {
         self.key = key
         self.keyProblem = keyProblem
         http = settings.http
-        transport = HTTPTransport(timeouts: settings.timeouts, maxConnections: settings.concurrency)
+        transport = HTTPTransport(timeouts: settings.timeouts)
         selections = Dictionary(manifest.models.filter { $0.provider == .openrouter }.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a })
         self.models = Dictionary(models.map { ($0.slug, $0) }, uniquingKeysWith: { a, _ in a })
     }
@@ -74,10 +71,10 @@ public struct OpenRouterProvider: Provider {
 
     public func complete(_ request: ProviderRequest) async throws(AttemptFailure) -> ProviderResponse {
         if let keyProblem { throw keyProblem }
-        let urlRequest: URLRequest
-        do { urlRequest = try post(request) } catch { throw AttemptFailure(kind: .internalError, message: "cannot encode the request: \(error)") }
+        let call: HTTPCall
+        do { call = try post(request) } catch { throw AttemptFailure(kind: .internalError, message: "cannot encode the request: \(error)") }
         let exchange: HTTPExchange
-        do { exchange = try await transport.send(urlRequest) } catch {
+        do { exchange = try await transport.send(call) } catch {
             switch error {
             case .cancelled: throw .cancelled()
             case let .timeout(why): throw AttemptFailure(kind: .timeout, message: why)
@@ -101,28 +98,25 @@ public struct OpenRouterProvider: Provider {
         let provider: ProviderRouting?
     }
 
-    private func post(_ r: ProviderRequest) throws -> URLRequest {
-        guard let url = URL(string: r.baseURL + "/chat/completions") else { throw URLError(.badURL) }
-        var u = URLRequest(url: url)
-        u.httpMethod = "POST"
-        u.httpBody = try CanonicalJSON.encode(Body(model: r.model, messages: r.messages, temperature: r.temperature, top_p: r.topP, seed: r.seed,
-                                                   stop: r.stop, max_tokens: r.maxTokens, provider: r.routing))
-        u.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        authorize(&u)
-        return u
+    private func post(_ r: ProviderRequest) throws -> HTTPCall {
+        var call = HTTPCall(method: .post, url: r.baseURL + "/chat/completions")
+        call.body = try CanonicalJSON.encode(Body(model: r.model, messages: r.messages, temperature: r.temperature, top_p: r.topP, seed: r.seed,
+                                                  stop: r.stop, max_tokens: r.maxTokens, provider: r.routing))
+        call.headers.append(("Content-Type", "application/json"))
+        authorize(&call)
+        return call
     }
 
-    private func get(_ text: String) -> URLRequest {
-        var u = URLRequest(url: URL(string: text)!)
-        u.httpMethod = "GET"
-        authorize(&u)
-        return u
+    private func get(_ url: String) -> HTTPCall {
+        var call = HTTPCall(method: .get, url: url)
+        authorize(&call)
+        return call
     }
 
-    private func authorize(_ u: inout URLRequest) {
-        u.setValue("Bearer \(key.value)", forHTTPHeaderField: "Authorization")
-        if let referer = http.referer { u.setValue(referer, forHTTPHeaderField: "HTTP-Referer") }
-        if let title = http.title { u.setValue(title, forHTTPHeaderField: "X-OpenRouter-Title") }
+    private func authorize(_ call: inout HTTPCall) {
+        call.headers.append(("Authorization", "Bearer \(key.value)"))
+        if let referer = http.referer { call.headers.append(("HTTP-Referer", referer)) }
+        if let title = http.title { call.headers.append(("X-OpenRouter-Title", title)) }
     }
 
     private func describe(_ e: TransportFailure) -> String {

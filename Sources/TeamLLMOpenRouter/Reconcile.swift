@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TeamLLM
 
 /// `teamllm reconcile RUN`: asks the API what it billed for each paid attempt (`GET /generation`) and for
@@ -17,7 +14,7 @@ public enum Reconcile {
         let records = try RunRecords.read(folder)
         let settings = records.sessions.compactMap(\.payload.settings).last ?? OperationalSettings(concurrency: 8, budgetUSD: .zero)
         let key = try { () throws(AttemptFailure) -> APIKey in try APIKey.load(environment: environment, settings: settings.http) }()
-        let transport = HTTPTransport(timeouts: Timeouts(connect: 10, firstByte: 30, total: 60), maxConnections: 8)
+        let transport = HTTPTransport(timeouts: Timeouts(connect: 10, firstByte: 30, total: 60))
         let paid = records.attempts.map(\.payload).filter { $0.provider == .openrouter && $0.status == .ok }
         var entries: [Reconciliation.Entry] = []
         var matched = 0
@@ -39,8 +36,7 @@ public enum Reconcile {
         var keyUsage: USD?
         var keyProblem: String?
         for base in Set(paid.map(\.baseURL)).sorted() {
-            var request = URLRequest(url: URL(string: base + "/key")!)
-            request.setValue("Bearer \(key.value)", forHTTPHeaderField: "Authorization")
+            let request = HTTPCall(method: .get, url: base + "/key", headers: [("Authorization", "Bearer \(key.value)")])
             guard let ex = try? await transport.send(request), ex.status == 200,
                   case let .number(text)? = (try? JSONParser.parse(ex.body))?["data"]?["usage"], let usage = USD(jsonNumber: text) else {
                 keyProblem = "\(base)/key did not report the key's usage"
@@ -63,8 +59,8 @@ public enum Reconcile {
         guard let id = a.call?.generationID else { return entry(nil, "the attempt recorded no generation id") }
         var components = URLComponents(string: a.baseURL + "/generation")!
         components.queryItems = [URLQueryItem(name: "id", value: id)]
-        var request = URLRequest(url: components.url!)
-        request.setValue("Bearer \(key.value)", forHTTPHeaderField: "Authorization")
+        let request = HTTPCall(method: .get, url: components.string ?? a.baseURL + "/generation?id=" + id,
+                               headers: [("Authorization", "Bearer \(key.value)")])
         for (i, wait) in ([0] + readinessWaitsMs).enumerated() {
             if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait) * 1_000_000) }
             let ex: HTTPExchange

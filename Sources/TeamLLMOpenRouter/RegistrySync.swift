@@ -1,19 +1,16 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TeamLLM
 
 /// `teamllm registry sync`: reads `GET /models` (every page) and writes a new dated price snapshot.
 public enum RegistrySync {
     /// Reads every model the API lists; the key is sent when one is at hand (the endpoint does not need it).
     public static func fetch(baseURL: String, key: APIKey?) async throws -> PriceSnapshot {
-        let transport = HTTPTransport(timeouts: Timeouts(connect: 10, firstByte: 60, total: 120), maxConnections: 2)
+        let transport = HTTPTransport(timeouts: Timeouts(connect: 10, firstByte: 60, total: 120))
         var models: [String: PriceSnapshot.Model] = [:]
         var offset = 0
         while true {
-            var request = URLRequest(url: URL(string: "\(baseURL)/models?offset=\(offset)&limit=1000")!)
-            if let key { request.setValue("Bearer \(key.value)", forHTTPHeaderField: "Authorization") }
+            var request = HTTPCall(method: .get, url: "\(baseURL)/models?offset=\(offset)&limit=1000")
+            if let key { request.headers.append(("Authorization", "Bearer \(key.value)")) }
             let ex: HTTPExchange
             do { ex = try await transport.send(request) } catch { throw RunError.notFound("\(baseURL)/models could not be read: \(error)") }
             guard ex.status == 200, let root = try? JSONParser.parse(ex.body), let page = root["data"]?.items else {
