@@ -6,7 +6,7 @@ extension Imitation {
     /// The parameters a request body sends that an endpoint may or may not support.
     static let routable = ["temperature", "top_p", "seed", "stop", "max_tokens", "top_k", "frequency_penalty", "presence_penalty", "logit_bias"]
 
-    func chat(_ r: LoggedRequest) async -> ImitatedResponse {
+    nonisolated func chat(_ r: LoggedRequest) async -> ImitatedResponse {
         let body = r.body
         let key: ImitatedKey
         switch authorize(r) {
@@ -30,8 +30,7 @@ extension Imitation {
                 "code": .string("model_not_found"), "retryable": .bool(false), "requested_models": .array([.string(asked)]),
             ], errorType: "invalid_request"))
         }
-        chatRequests += 1
-        let n = chatRequests
+        let n = await nextChat()
         var rng = SplitMix64(text: "teamllm/imitation/v1|\(config.seed)|\(n)")
         let fault = config.faults.fault(request: n, draw: rng.unit())
 
@@ -74,14 +73,15 @@ extension Imitation {
 
         let maxTokens = root["max_tokens"]?.int ?? root["max_completion_tokens"]?.int ?? model.maxCompletionTokens
         let honoured = endpoint.supportedParameters.contains("seed")
-        let seed = honoured ? (root["seed"]?.int ?? Int(truncatingIfNeeded: fresh.next() & 0x7FFF_FFFF)) : Int(truncatingIfNeeded: fresh.next() & 0x7FFF_FFFF)
+        let seed: Int
+        if honoured, let sent = root["seed"]?.int { seed = sent } else { seed = await freshSeed() }
         let prompt = USD(jsonNumber: endpoint.promptPrice)?.value ?? 0, completion = USD(jsonNumber: endpoint.completionPrice)?.value ?? 0
         guard var answer = await config.answerer.answer(model: model.id, messages: messages, seed: seed, maxTokens: maxTokens) else {
             return respond(400, Bodies.error(400, "the imitation has no answer for this prompt on \(model.id)", errorType: "invalid_prompt"))
         }
         // 402 before anything is served: what is left must cover the prompt and max_tokens.
         if let limit = key.limitUSD {
-            let left = limit - (ledger[key.key] ?? 0)
+            let left = limit - (await usage(key: key.key))
             let worst = Decimal(answer.promptTokens) * prompt + Decimal(maxTokens) * completion
             if worst > left {
                 let affordable = completion > 0 ? Swift.max(0, NSDecimalNumber(decimal: (left - Decimal(answer.promptTokens) * prompt) / completion).intValue) : 0
@@ -136,14 +136,12 @@ extension Imitation {
             let bytes = Bodies.data(node)
             return respond(200, .null, headers: headers).with(body: bytes.prefix(bytes.count / 2))
         }
-        // Billed: the ledger and the generation are written before the body leaves.
-        ledger[key.key, default: 0] += cost
-        billed.append(BilledCall(generationID: id, requestSHA256: Digest.sha256(body), cost: cost))
+        let call = BilledCall(generationID: id, requestSHA256: Digest.sha256(body), cost: cost)
         let responses = ((failedOver.map { [($0, 502)] } ?? []) + [(endpoint, 200)]).map { e, status in
             Bodies.object(["provider_name": .string(e.providerName), "model_permaslug": .string(model.id), "status": Bodies.int(status),
                            "latency": Bodies.int(Int(wait)), "is_byok": .bool(false)])
         }
-        generations[id] = (DispatchTime.now().uptimeNanoseconds + UInt64(config.generationDelayMs) * 1_000_000, Bodies.object([
+        let generation = Bodies.object([
             "id": .string(id), "upstream_id": .string("up-\(id.suffix(8))"), "total_cost": Bodies.number(cost, exponent: false),
             "usage": Bodies.number(cost, exponent: false), "upstream_inference_cost": Bodies.number(cost, exponent: false), "cache_discount": .null,
             "is_byok": .bool(false), "created_at": .string(Clock.now()), "model": .string(model.id),
@@ -154,7 +152,9 @@ extension Imitation {
             "native_tokens_reasoning": Bodies.int(answer.reasoningTokens), "native_tokens_cached": Bodies.int(0),
             "finish_reason": .string(finish), "native_finish_reason": .string(finish == "stop" ? "STOP" : "MAX_TOKENS"),
             "provider_responses": .array(responses),
-        ]))
+        ])
+        // Billed: the ledger and the generation are written before the body leaves.
+        await bill(call, key: key.key, generation: generation)
         if fault == .keepalive {
             let blank: [ScriptedBody.Step] = [.bytes(Array("\n".utf8)), .pause(milliseconds: 100)]
             return respond(200, .null, headers: headers).with(steps: Array(repeating: blank, count: 5).flatMap { $0 } + [.bytes(JSONWriter.bytes(node))])
@@ -168,7 +168,7 @@ extension Imitation {
     }
 
     /// The exact shape of each fault (never billed).
-    func faultResponse(_ fault: Fault, model: ImitatedModel, endpoint: ImitatedEndpoint) -> ImitatedResponse {
+    nonisolated func faultResponse(_ fault: Fault, model: ImitatedModel, endpoint: ImitatedEndpoint) -> ImitatedResponse {
         let provider = endpoint.providerName
         switch fault {
         case .badRequest: return respond(400, Bodies.error(400, "Provider returned error", metadata: ["raw": .string("{\"error\":\"invalid parameter\"}"), "provider_name": .string(provider)], errorType: "invalid_request"))
@@ -220,5 +220,23 @@ extension Imitation {
         case .close: return respond(200, .null).with(steps: [.bytes(Array("{\"id\":\"gen-".utf8)), .drop])
         case .truncated, .keepalive, .length: return respond(500, Bodies.error(500, "unreachable fault path", errorType: "server"))
         }
+    }
+}
+
+extension Imitation {
+    /// The next chat request's number (faults and draws are keyed by it).
+    func nextChat() -> Int {
+        chatRequests += 1
+        return chatRequests
+    }
+
+    /// A seed for an endpoint that drops the one sent (or a request that sent none).
+    func freshSeed() -> Int { Int(truncatingIfNeeded: fresh.next() & 0x7FFF_FFFF) }
+
+    /// A served call, charged to its key, its generation readable after the readiness delay.
+    func bill(_ call: BilledCall, key: String, generation: JSONNode) {
+        ledger[key, default: 0] += call.cost
+        billed.append(call)
+        generations[call.generationID] = (DispatchTime.now().uptimeNanoseconds + UInt64(config.generationDelayMs) * 1_000_000, generation)
     }
 }

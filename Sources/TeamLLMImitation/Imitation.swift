@@ -31,7 +31,7 @@ public actor Imitation {
     var ledger: [String: Decimal] = [:]
     var generations: [String: (ready: UInt64, data: JSONNode)] = [:]
     var log: [LoggedRequest] = []
-    var models: [String: ImitatedModel]
+    let models: [String: ImitatedModel]
     var billed: [BilledCall] = []
     var fresh = SplitMix64(text: "teamllm/imitation/fresh")
 
@@ -48,14 +48,15 @@ public actor Imitation {
         return server.port
     }
 
-    /// The imitation's routes.
-    func handle(_ r: LoggedRequest) async -> ImitatedResponse {
-        record(r)
+    /// The imitation's routes. Chat completions do their parsing, answering and writing off the actor, which
+    /// they enter only for the counters, the ledger and the generations: 64 calls at once do not queue there.
+    nonisolated func handle(_ r: LoggedRequest) async -> ImitatedResponse {
+        await record(r)
         switch (r.method, r.path) {
         case ("POST", "/api/v1/chat/completions"): return await chat(r)
-        case ("GET", "/api/v1/generation"): return generation(r)
-        case ("GET", "/api/v1/key"), ("GET", "/api/v1/auth/key"): return key(r)
-        case ("GET", "/api/v1/credits"): return credits(r)
+        case ("GET", "/api/v1/generation"): return await generation(r)
+        case ("GET", "/api/v1/key"), ("GET", "/api/v1/auth/key"): return await key(r)
+        case ("GET", "/api/v1/credits"): return await credits(r)
         case ("GET", "/api/v1/models"): return listModels(r)
         case ("GET", _) where r.path.hasPrefix("/api/v1/models/"): return endpoints(r)
         default: return respond(404, Bodies.error(404, "Not Found", errorType: "not_found"))
@@ -87,7 +88,7 @@ public actor Imitation {
         if log.count > 100_000 { log.removeFirst(log.count - 100_000) }
     }
 
-    func respond(_ status: Int, _ node: JSONNode, headers extra: [String: String] = [:]) -> ImitatedResponse {
+    nonisolated func respond(_ status: Int, _ node: JSONNode, headers extra: [String: String] = [:]) -> ImitatedResponse {
         ImitatedResponse(status: status, headers: extra.merging(["Content-Type": "application/json"]) { a, _ in a }, body: .data(Bodies.data(node)))
     }
 
@@ -103,7 +104,7 @@ public actor Imitation {
         case failure(ImitatedResponse)
     }
 
-    func authorize(_ logged: LoggedRequest) -> Authorization {
+    nonisolated func authorize(_ logged: LoggedRequest) -> Authorization {
         guard let auth = logged.headers["authorization"], auth.hasPrefix("Bearer "), auth.count > 7 else {
             return .failure(respond(401, Bodies.error(401, "No auth credentials found", errorType: "authentication")))
         }
@@ -142,7 +143,7 @@ public actor Imitation {
         }
     }
 
-    func modelNode(_ m: ImitatedModel) -> JSONNode {
+    nonisolated func modelNode(_ m: ImitatedModel) -> JSONNode {
         let e = m.endpoints.first
         let params = Array(m.endpoints.reduce(into: Set<String>()) { $0.formUnion($1.supportedParameters) }).sorted().map { JSONNode.string($0) }
         return Bodies.object([
@@ -159,7 +160,7 @@ public actor Imitation {
         ])
     }
 
-    func listModels(_ r: LoggedRequest) -> ImitatedResponse {
+    nonisolated func listModels(_ r: LoggedRequest) -> ImitatedResponse {
         var all = config.models.sorted { $0.id < $1.id }.map(modelNode)
         all.append(Bodies.object([
             "id": .string("openrouter/auto"), "canonical_slug": .string("openrouter/auto"), "name": .string("Auto Router"), "created": Bodies.int(1_700_000_000),
@@ -176,7 +177,7 @@ public actor Imitation {
         return respond(200, Bodies.object(["data": .array(page), "total_count": Bodies.int(all.count), "links": Bodies.object(["next": next])]))
     }
 
-    func endpoints(_ r: LoggedRequest) -> ImitatedResponse {
+    nonisolated func endpoints(_ r: LoggedRequest) -> ImitatedResponse {
         let parts = r.path.split(separator: "/").map(String.init) // api v1 models a s endpoints
         guard parts.count == 6, parts[5] == "endpoints", let m = models["\(parts[3])/\(parts[4])"] else {
             return respond(404, Bodies.error(404, "Model not found", errorType: "not_found"))

@@ -5,6 +5,8 @@ import Foundation
 struct CellContext: Sendable {
     let requests: RequestBuilder
     let cache: ResponseCache
+    /// Where paid responses are stored as they return, in group commits.
+    let paidStore: GroupCommit
     let journal: RunJournal
     let runID: String
     /// This process, as the holder of cache claims on the requests it pays for.
@@ -16,6 +18,15 @@ struct CellContext: Sendable {
     /// Implementations of the program graders the plan names (the sandbox's), by identity.
     var programGraders: [GraderIdentity: any ProgramGrader] = [:]
     var plan: SweepPlan { requests.plan }
+
+    init(requests: RequestBuilder, cache: ResponseCache, journal: RunJournal, runID: String, claimOwner: ClaimOwner) {
+        self.requests = requests
+        self.cache = cache
+        paidStore = GroupCommit(cache: cache)
+        self.journal = journal
+        self.runID = runID
+        self.claimOwner = claimOwner
+    }
     var providers: [ProviderKind: any Provider] { requests.providers }
 
     /// The most a cell can cost: its rendered prompt (estimated, plus a 64-token margin for tokenizers
@@ -178,10 +189,8 @@ struct CellContext: Sendable {
         m.call = r.call
         guard call.provider.callsArePaid else { return .response(r, m, stored: nil) }
         // Stored even if the sweep is cancelled meanwhile: the call was paid for.
-        let payment = payment(p, r, m)
-        let cache = self.cache
         do {
-            let stored = try await Task.detached { try await cache.storeOffPool([payment]) }.value[0]
+            let stored = try await paidStore.store(payment(p, r, m))
             Faults.afterPaidStore()
             return .response(r, m, stored: stored)
         } catch {

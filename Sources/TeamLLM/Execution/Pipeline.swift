@@ -33,6 +33,8 @@ struct Pipeline {
         /// Cells that waited for another process's claim are due to be admitted again.
         case readmit([PlannedCell])
         case flushed(Result<(stop: AttemptFailure?, grading: [GradingJob]), any Error>)
+        /// A group's admission, made beside the loop.
+        case admitted([PlannedCell], Result<LoopState.GroupAdmission, any Error>)
         /// A grading job is done on this worker (nil grade: cancelled, nothing to record).
         case graded(GradingJob, Grade?, worker: Int)
         case signal(Int)
@@ -65,7 +67,7 @@ struct Pipeline {
                 if state.flushing, state.buffer.isEmpty { await admit() }
                 gauges.update(inFlight: state.inFlight, queued: state.hasWorkToDispatch)
                 // Nothing runs, so nothing more can happen (the signal's waiter aside).
-                if state.inFlight == 0 && state.timers == 0 && !state.flushing && state.buffer.isEmpty && !state.hasGrading { break }
+                if state.inFlight == 0 && state.timers == 0 && !state.flushing && !state.admitting && state.buffer.isEmpty && !state.hasGrading { break }
                 guard let event = await group.next() else { break }
                 // Whatever came back may have settled a reservation: a cell the budget held back is tried again.
                 state.waitingForBudget = false
@@ -75,6 +77,12 @@ struct Pipeline {
                     state.timers -= 1
                     // Not tried again this session: its failure is on record and the cell stays EXECUTING.
                     if cancelled || state.draining { state.toRelease.append(call.admitted.reserved) } else { state.enqueue(call, front: true) }
+                case let .admitted(cells, result):
+                    state.admitting = false
+                    do { try await state.admitted(cells, try result.get(), &group, pipeline: self) } catch {
+                        state.fail(error)
+                        group.cancelAll()
+                    }
                 case let .readmit(cells):
                     state.timers -= 1
                     if !state.draining { state.requeue(cells) }
@@ -149,6 +157,8 @@ private struct LoopState {
     /// Reservations of cells whose call will not be made this session, freed by the loop.
     var toRelease: [USD] = []
     var flushing = false
+    /// An admission runs beside the loop.
+    var admitting = false
     /// Children that will report back: backoffs and readmissions (the grace period is not waited for).
     var timers = 0
     var admittedCount = 0
@@ -186,7 +196,7 @@ private struct LoopState {
     /// New grades start unless the sweep is cancelled, failing or interrupted (their cells stay VERIFYING for the next session).
     var gradingMayStart: Bool { !cancelled && error == nil && !interrupted }
 
-    var hasWorkToDispatch: Bool { readyCount > 0 || (!draining && !stoppedAfter && queues.values.contains { !$0.isEmpty }) }
+    var hasWorkToDispatch: Bool { readyCount > 0 || admitting || (!draining && !stoppedAfter && queues.values.contains { !$0.isEmpty }) }
 
     mutating func fail(_ e: any Error) {
         error = error ?? e
@@ -208,16 +218,31 @@ private struct LoopState {
 
     /// Admits what fits and launches every ready call a slot allows.
     mutating func admitAndLaunch(_ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) async throws {
+        // Calls already admitted take the free slots first.
+        launch(&group, pipeline: pipeline)
         // At most a group's worth of completions wait for the finisher: records follow calls closely, and
-        // memory does not grow with the sweep.
-        while !draining, !stoppedAfter, !waitingForBudget, buffer.count < Pipeline.inlineGroup, gradingQueue.count < Pipeline.gradingBacklog {
+        // memory does not grow with the sweep. One admission at a time.
+        while !admitting, !draining, !stoppedAfter, !waitingForBudget, buffer.count < Pipeline.inlineGroup, gradingQueue.count < Pipeline.gradingBacklog {
             let picked = pick(limit: pipeline.stopAfter.map { $0 - admittedCount })
             guard !picked.isEmpty else { break }
             admittedCount += picked.count
             if let limit = pipeline.stopAfter, admittedCount >= limit { stoppedAfter = true }
-            try await admit(picked, &group, pipeline: pipeline)
+            let context = pipeline.context
+            if inline.contains(picked[0].id.model) {
+                // Inline answers take no slot: admitted and answered here, 256 cells at a time.
+                try await admitted(picked, try await Self.reserveAndAdmit(picked, context: context), &group, pipeline: pipeline)
+            } else {
+                // Off the loop: admission awaits the journal and the cache, and meanwhile the loop goes on
+                // relaunching the slots that free up (a slot left empty is throughput lost).
+                admitting = true
+                group.addTask {
+                    // Unstructured, so cancelling the sweep never cuts an admission's records short.
+                    .admitted(picked, await Task { await Result { try await Self.reserveAndAdmit(picked, context: context) } }.value)
+                }
+                return
+            }
+            launch(&group, pipeline: pipeline)
         }
-        launch(&group, pipeline: pipeline)
     }
 
     /// The next group to admit: inline models first (up to 256 cells), else cells of models with room,
@@ -263,19 +288,32 @@ private struct LoopState {
         return out
     }
 
-    /// Reserves each cell's ceiling and admits those that fit. Budget: a cell that does not fit while
-    /// anything is unsettled waits until the finisher turns reservations into real spend; one that still
-    /// does not fit with nothing running is left for a later session (a raised cap), unless the cache
-    /// already holds its response, and scheduling goes on: free and cheaper cells behind it still run.
-    mutating func admit(_ cells: [PlannedCell], _ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) async throws {
-        let context = pipeline.context
+    /// What admission found for a group: each cell's reservation (nil: it does not fit the budget now), and
+    /// the admission of those that fit.
+    struct GroupAdmission: Sendable {
+        let reservations: [USD?]
+        let admission: CellContext.Admission?
+    }
+
+    /// Reserves each cell's ceiling and admits those that fit (their PENDING → EXECUTING, cache, claims).
+    /// Touches no loop state, so it can run beside the loop.
+    static func reserveAndAdmit(_ cells: [PlannedCell], context: CellContext) async throws -> GroupAdmission {
         let reservations = await context.journal.reserve(cells.map { ($0.id, context.ceiling($0)) }, retryFailed: context.retryFailed)
-        var fit: [PlannedCell] = [], reserved: [USD] = [], over: [PlannedCell] = []
-        for (cell, r) in zip(cells, reservations) {
-            if let r { fit.append(cell); reserved.append(r) } else { over.append(cell) }
-        }
+        let fit = zip(cells, reservations).filter { $0.1 != nil }
+        guard !fit.isEmpty else { return GroupAdmission(reservations: reservations, admission: nil) }
+        return GroupAdmission(reservations: reservations, admission: try await context.admit(fit.map(\.0), reserved: fit.map { $0.1! }))
+    }
+
+    /// Takes an admitted group into the loop. Budget: a cell that does not fit while anything is unsettled
+    /// waits until the finisher turns reservations into real spend; one that still does not fit with nothing
+    /// running is left for a later session (a raised cap), unless the cache already holds its response, and
+    /// scheduling goes on: free and cheaper cells behind it still run.
+    mutating func admitted(_ cells: [PlannedCell], _ group: GroupAdmission, _ tasks: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) async throws {
+        let context = pipeline.context
+        let over = zip(cells, group.reservations).filter { $0.1 == nil }.map(\.0)
+        var admissions = group.admission.map { [$0] } ?? []
         if !over.isEmpty {
-            let unsettled = inFlight > 0 || readyCount > 0 || !buffer.isEmpty || flushing || timers > 0 || !fit.isEmpty
+            let unsettled = inFlight > 0 || readyCount > 0 || !buffer.isEmpty || flushing || timers > 0 || admitting || group.admission != nil
             if unsettled {
                 admittedCount -= over.count
                 stoppedAfter = false
@@ -283,31 +321,31 @@ private struct LoopState {
                 waitingForBudget = true
             } else {
                 let cached = try context.cachedCells(over)
-                for cell in over {
-                    if cached.contains(cell.id) { fit.append(cell); reserved.append(.zero) } else { unaffordable.append(cell) }
+                let free = over.filter { cached.contains($0.id) }
+                unaffordable += over.filter { !cached.contains($0.id) }
+                if !free.isEmpty { admissions.append(try await context.admit(free, reserved: free.map { _ in .zero })) }
+            }
+        }
+        for admission in admissions {
+            buffer += admission.ready
+            if !admission.waiting.isEmpty {
+                let waiting = admission.waiting
+                admittedCount -= waiting.count
+                timers += 1
+                tasks.addTask {
+                    // Another live process is paying for these requests: look again shortly, never pay twice.
+                    guard (try? await Task.sleep(nanoseconds: 200_000_000)) != nil else { return .readmit([]) }
+                    return .readmit(waiting)
                 }
             }
-        }
-        guard !fit.isEmpty else { return }
-        let admission = try await context.admit(fit, reserved: reserved)
-        buffer += admission.ready
-        if !admission.waiting.isEmpty {
-            let waiting = admission.waiting
-            admittedCount -= waiting.count
-            timers += 1
-            group.addTask {
-                // Another live process is paying for these requests: look again shortly, never pay twice.
-                guard (try? await Task.sleep(nanoseconds: 200_000_000)) != nil else { return .readmit([]) }
-                return .readmit(waiting)
+            var inlineCalls: [Call] = []
+            for call in admission.calls {
+                if call.provider.answersInline { inlineCalls.append(call) } else { enqueue(call) }
             }
-        }
-        var inlineCalls: [Call] = []
-        for call in admission.calls {
-            if call.provider.answersInline { inlineCalls.append(call) } else { enqueue(call) }
-        }
-        for call in inlineCalls {
-            let outcome = await context.attempt(call)
-            settle(call, outcome, &group, pipeline: pipeline)
+            for call in inlineCalls {
+                let outcome = await context.attempt(call)
+                settle(call, outcome, &tasks, pipeline: pipeline)
+            }
         }
     }
 
