@@ -42,6 +42,7 @@ let package = Package(
         // The loopback imitation of the OpenRouter API; the HTTP server package (Hummingbird) lives here only.
         .target(name: "TeamLLMImitation", dependencies: ["TeamLLM", .product(name: "Hummingbird", package: "hummingbird"),
                                                  .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+                                                 .product(name: "NIOPosix", package: "swift-nio"),
                                                  .product(name: "Logging", package: "swift-log")]),
         // The code sandbox: bubblewrap, setpriv and prlimit around python3, through swift-subprocess (process groups).
         .target(name: "TeamLLMSandbox", dependencies: ["TeamLLM", .product(name: "Subprocess", package: "swift-subprocess")]),

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 
 /// The imitation's HTTP/1.1 server: Hummingbird (SwiftNIO) on 127.0.0.1, every request handed whole to one
 /// function. This is the only file that knows the server package; routing is the imitation's own.
@@ -10,6 +11,9 @@ struct ImitationServer: Sendable {
     /// The task serving; cancelling it closes the listener and cuts every request in flight.
     let serving: Task<Void, any Error>
     let port: UInt16
+    /// One event loop thread for every imitation in the process: on two cores, a thread per core for the
+    /// server beside the client's and the cooperative pool's only adds context switches.
+    static let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Binds 127.0.0.1:`port` (0: any free port) and serves until the returned server is stopped.
     static func start(port: Int, handle: @escaping @Sendable (LoggedRequest) async -> ImitatedResponse) async throws -> ImitationServer {
@@ -24,7 +28,7 @@ struct ImitationServer: Sendable {
                               onServerRunning: { channel in
                                   announce.yield(UInt16(channel.localAddress?.port ?? 0))
                                   announce.finish()
-                              }, logger: logger)
+                              }, eventLoopGroupProvider: .shared(loop), logger: logger)
         let serving = Task {
             do { try await app.run() } catch {
                 announce.finish(throwing: error)

@@ -62,7 +62,7 @@ struct HTTPTransport: Sendable {
             config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
             // A redirect would carry the Authorization header to wherever it points.
             config.redirectConfiguration = .disallow
-            let c = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: config)
+            let c = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 1), configuration: config)
             all[connectTimeout] = c
             return c
         }
