@@ -1,7 +1,7 @@
 # TeamLLM: `make test` and `make demo` do all set-up themselves on a fresh Debian machine.
 SHELL := /bin/bash
 DATA_DIR ?= $(if $(TEAMLLM_DATA_DIR),$(TEAMLLM_DATA_DIR),$(CURDIR)/../shared/data)
-DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev bubblewrap python3 chromium
+DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev bubblewrap python3 chromium
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: deps build test demo demo-graders demo-report demo-http bench bench-python-client clean
