@@ -104,7 +104,7 @@ bench: deps
 	.build/release/teamllm-bench --data-dir "$(DATA_DIR)"
 
 # The imitation (release build, its own process, fixed 200 ms) under a Python client: the server's share of
-# the HTTP cost, apart from URLSession's (docs/benchmarks.md).
+# the HTTP cost, apart from the client's (docs/benchmarks.md).
 bench-python-client:
 	swift build -c release
 	@.build/release/teamllm imitate --port 18114 --latency fixed:200 --data-dir "$(DATA_DIR)" > /tmp/teamllm-imitation-bench.log 2>&1 & pid=$$!; \

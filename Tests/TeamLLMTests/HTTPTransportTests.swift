@@ -16,7 +16,7 @@ struct HTTPTransportTests {
         defer { fillers.forEach { Foundation.close($0) } }
         for _ in 0..<4 { fillers.append(try RawListener.connectNonblocking(port: listener.port)) }
         try await Task.sleep(nanoseconds: 200_000_000)
-        let transport = HTTPTransport(timeouts: Timeouts(connect: 0.5, firstByte: 20, total: 30))
+        let transport = HTTPTransport(timeouts: Timeouts(connect: 0.5, firstByte: 60, total: 90))
         let started = Date()
         do {
             _ = try await transport.send(HTTPCall(method: .get, url: "http://127.0.0.1:\(listener.port)/api/v1/key"))
@@ -25,7 +25,8 @@ struct HTTPTransportTests {
             guard case let .timeout(why) = error else { Issue.record("expected a timeout, got \(error)"); return }
             #expect(why.contains("connect timeout of 0.5 s"))
         }
-        #expect(Date().timeIntervalSince(started) < 5)
+        // Far below the first-byte timeout even on a loaded machine (tests side by side on two cores).
+        #expect(Date().timeIntervalSince(started) < 30)
     }
 
     @Test("a redirect is returned as it came, never followed: the key would travel with it")

@@ -9,7 +9,9 @@ import Synchronization
 /// to the finisher at once, and the finisher records whatever has come back since its last write with one
 /// append per stream, so one slow call delays no other cell's records. Cells are admitted in groups, as
 /// slots free up, a window's worth ahead of their calls at most, so admission's cost (one snapshot, one
-/// append of PENDING → EXECUTING, one cache read, one claim transaction) is shared by many cells.
+/// append of PENDING → EXECUTING, one cache read, one claim transaction) is shared by many cells. For calls
+/// that take a slot, admission runs as a task beside the loop, which meanwhile goes on relaunching the slots
+/// that free up.
 /// Providers that answer inline (replay) are called during admission, 256 cells at a time.
 ///
 /// Answers a program grader grades (code) leave the finisher as grading jobs, their cells VERIFYING: a grading
