@@ -176,21 +176,37 @@ struct CellContext: Sendable {
     // MARK: Calls
 
     /// One try of a call: the provider answers, and a paid response is stored in the cache the moment it returns.
+    func attempt(_ call: Call) async -> CallOutcome {
+        switch await self.call(call) {
+        case let .outcome(outcome): outcome
+        case let .paid(r, m): await store(call, r, m)
+        }
+    }
+
+    /// What a call gave back, before anything is stored: an outcome, or a paid response still to store.
+    enum Returned: Sendable {
+        case outcome(CallOutcome)
+        case paid(ProviderResponse, CacheEntry.Metering)
+    }
+
+    /// The call itself: the provider answers (the pipeline frees the call's slot here, before the store).
     // A separate function: a `do throws(AttemptFailure)` inside a task closure was miscompiled in
     // release builds (Swift 6.3.1 returned a garbage tuple from the child task).
-    func attempt(_ call: Call) async -> CallOutcome {
-        let p = call.prepared
+    func call(_ call: Call) async -> Returned {
         let r: ProviderResponse
-        do { r = try await call.provider.complete(p.request) } catch {
-            return error.kind == .cancelled || Task.isCancelled ? .cancelled : .failure(error)
+        do { r = try await call.provider.complete(call.prepared.request) } catch {
+            return .outcome(error.kind == .cancelled || Task.isCancelled ? .cancelled : .failure(error))
         }
         var m = CacheEntry.Metering(modelUsed: r.modelUsed, providerUsed: r.providerUsed, tokens: r.usage, costUSD: r.cost,
                                     costSource: r.costSource, latencyMs: r.latencyMs, at: Clock.now())
         m.call = r.call
-        guard call.provider.callsArePaid else { return .response(r, m, stored: nil) }
-        // Stored even if the sweep is cancelled meanwhile: the call was paid for.
+        return call.provider.callsArePaid ? .paid(r, m) : .outcome(.response(r, m, stored: nil))
+    }
+
+    /// Stores a paid response (in a group commit), even if the sweep is cancelled meanwhile: the call was paid for.
+    func store(_ call: Call, _ r: ProviderResponse, _ m: CacheEntry.Metering) async -> CallOutcome {
         do {
-            let stored = try await paidStore.store(payment(p, r, m))
+            let stored = try await paidStore.store(payment(call.prepared, r, m))
             Faults.afterPaidStore()
             return .response(r, m, stored: stored)
         } catch {

@@ -30,6 +30,10 @@ struct Pipeline {
 
     fileprivate enum Event: Sendable {
         case called(Call, CallOutcome)
+        /// A paid call returned: its slot is free, its response still to store.
+        case answered(Call, ProviderResponse, CacheEntry.Metering)
+        /// That response is stored (or could not be).
+        case stored(Call, CallOutcome)
         /// A retry's backoff is over, or was cut short by a cancel.
         case retryDue(Call, cancelled: Bool)
         /// Cells that waited for another process's claim are due to be admitted again.
@@ -69,12 +73,20 @@ struct Pipeline {
                 if state.flushing, state.buffer.isEmpty { await admit() }
                 gauges.update(inFlight: state.inFlight, queued: state.hasWorkToDispatch)
                 // Nothing runs, so nothing more can happen (the signal's waiter aside).
-                if state.inFlight == 0 && state.timers == 0 && !state.flushing && !state.admitting && state.buffer.isEmpty && !state.hasGrading { break }
+                if state.inFlight == 0 && state.storing == 0 && state.timers == 0 && !state.flushing && !state.admitting && state.buffer.isEmpty && !state.hasGrading { break }
                 guard let event = await group.next() else { break }
                 // Whatever came back may have settled a reservation: a cell the budget held back is tried again.
                 state.waitingForBudget = false
                 switch event {
                 case let .called(call, outcome): state.handle(call, outcome, &group, pipeline: self)
+                case let .answered(call, response, metering):
+                    state.returned(call)
+                    state.storing += 1
+                    let context = self.context
+                    group.addTask { .stored(call, await context.store(call, response, metering)) }
+                case let .stored(call, outcome):
+                    state.storing -= 1
+                    state.settle(call, outcome, &group, pipeline: self)
                 case let .retryDue(call, cancelled):
                     state.timers -= 1
                     // Not tried again this session: its failure is on record and the cell stays EXECUTING.
@@ -161,6 +173,8 @@ private struct LoopState {
     var flushing = false
     /// An admission runs beside the loop.
     var admitting = false
+    /// Paid responses whose call returned, being stored.
+    var storing = 0
     /// Children that will report back: backoffs and readmissions (the grace period is not waited for).
     var timers = 0
     var admittedCount = 0
@@ -367,15 +381,27 @@ private struct LoopState {
                 inFlightByModel[model, default: 0] += 1
                 progressed = true
                 let context = pipeline.context
-                group.addTask { .called(call, await context.attempt(call)) }
+                group.addTask { Self.event(call, await context.call(call)) }
             }
         }
     }
 
+    static func event(_ call: Call, _ returned: CellContext.Returned) -> Pipeline.Event {
+        switch returned {
+        case let .outcome(outcome): .called(call, outcome)
+        case let .paid(response, metering): .answered(call, response, metering)
+        }
+    }
+
     mutating func handle(_ call: Call, _ outcome: CallOutcome, _ group: inout TaskGroup<Pipeline.Event>, pipeline: Pipeline) {
+        returned(call)
+        settle(call, outcome, &group, pipeline: pipeline)
+    }
+
+    /// A call is over: its slot is free.
+    mutating func returned(_ call: Call) {
         inFlight -= 1
         inFlightByModel[call.model, default: 1] -= 1
-        settle(call, outcome, &group, pipeline: pipeline)
     }
 
     /// What a try's outcome does: a retry after a backoff, a cell to finish, or a stop.
