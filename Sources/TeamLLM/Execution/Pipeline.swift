@@ -329,7 +329,7 @@ private struct LoopState {
         let over = zip(cells, group.reservations).filter { $0.1 == nil }.map(\.0)
         var admissions = group.admission.map { [$0] } ?? []
         if !over.isEmpty {
-            let unsettled = inFlight > 0 || readyCount > 0 || !buffer.isEmpty || flushing || timers > 0 || admitting || group.admission != nil
+            let unsettled = inFlight > 0 || storing > 0 || readyCount > 0 || !buffer.isEmpty || flushing || timers > 0 || admitting || group.admission != nil
             if unsettled {
                 admittedCount -= over.count
                 stoppedAfter = false
