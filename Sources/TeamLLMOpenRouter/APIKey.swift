@@ -9,7 +9,9 @@ public struct APIKey: Sendable, CustomStringConvertible {
 
     /// The key from the environment, or else from the key file.
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment, settings: HTTPSettings) throws(AttemptFailure) -> APIKey {
-        if let k = environment["OPENROUTER_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines), !k.isEmpty { return APIKey(value: k) }
+        if let k = environment["OPENROUTER_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines), !k.isEmpty {
+            return try checked(k, source: "OPENROUTER_API_KEY")
+        }
         if let file = settings.keyFile {
             let path = (file as NSString).expandingTildeInPath
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -17,9 +19,18 @@ public struct APIKey: Sendable, CustomStringConvertible {
             }
             let k = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !k.isEmpty else { throw AttemptFailure(kind: .auth, message: "the key file \(path) is empty") }
-            return APIKey(value: k)
+            return try checked(k, source: "the key file \(path)")
         }
         throw AttemptFailure(kind: .auth, message: "no API key: set OPENROUTER_API_KEY, or name a file holding it with http.key_file in the manifest")
+    }
+
+    /// A key with whitespace or a control character inside is refused before any request: an HTTP library would
+    /// reject the header and could echo its value, escaped past `redact`, in its error.
+    private static func checked(_ k: String, source: String) throws(AttemptFailure) -> APIKey {
+        guard k.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+            throw AttemptFailure(kind: .auth, message: "\(source) holds more than one token (whitespace or a control character inside the key)")
+        }
+        return APIKey(value: k)
     }
 
     /// The text with every occurrence of the key replaced.

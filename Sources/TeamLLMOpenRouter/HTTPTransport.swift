@@ -62,6 +62,8 @@ struct HTTPTransport: Sendable {
             config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
             // A redirect would carry the Authorization header to wherever it points.
             config.redirectConfiguration = .disallow
+            // A refused connection fails at once (it is retried by our own backoff), not after the connect timeout.
+            config.connectionPool.retryConnectionEstablishment = false
             let c = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 1), configuration: config)
             all[connectTimeout] = c
             return c
@@ -130,6 +132,8 @@ struct HTTPTransport: Sendable {
             throw .timeout("no connection within the connect timeout of \(timeouts.connect) s")
         } catch {
             if Task.isCancelled || error is CancellationError || (error as? HTTPClientError) == .cancelled { throw .cancelled }
+            // Never the error's full description: AsyncHTTPClient's can carry header values (the Authorization one).
+            if let e = error as? HTTPClientError { throw .connection("HTTP client: \(e.shortDescription)") }
             throw .connection(String(describing: error))
         }
     }

@@ -12,7 +12,7 @@ public enum RegistrySync {
             var request = HTTPCall(method: .get, url: "\(baseURL)/models?offset=\(offset)&limit=1000")
             if let key { request.headers.append(("Authorization", "Bearer \(key.value)")) }
             let ex: HTTPExchange
-            do { ex = try await transport.send(request) } catch { throw RunError.notFound("\(baseURL)/models could not be read: \(error)") }
+            do { ex = try await transport.send(request) } catch { throw RunError.notFound("\(baseURL)/models could not be read: \(key?.redact("\(error)") ?? "\(error)")") }
             guard ex.status == 200, let root = try? JSONParser.parse(ex.body), let page = root["data"]?.items else {
                 throw RunError.corrupt("\(baseURL)/models answered HTTP \(ex.status) without a model list")
             }

@@ -128,3 +128,25 @@ struct GroupCommitTests {
         #expect(again.originRun == "r" && again.answerText == "answer 7")
     }
 }
+
+@Suite("the API key's shape")
+struct APIKeyShapeTests {
+    @Test("a key with a line break or space inside is refused before any request, naming where it came from but not the key")
+    func interiorControlCharacters() throws {
+        let dir = Fixtures.tempDir("keyshape")
+        let file = dir.appendingPathComponent("key")
+        let secret = "sk-or-v1-0123456789abcdef"
+        try "\(secret)\r\n# my note\n".write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try APIKey.load(environment: [:], settings: HTTPSettings(keyFile: file.path))
+            Issue.record("a key file with a second line was accepted")
+        } catch {
+            #expect(error.kind == .auth)
+            #expect(error.message.contains(file.path))
+            #expect(!error.message.contains(secret))
+        }
+        #expect(throws: AttemptFailure.self) { try APIKey.load(environment: ["OPENROUTER_API_KEY": "sk-or-v1 abc"], settings: HTTPSettings()) }
+        // Whitespace at the ends is trimmed, as before.
+        #expect(try APIKey.load(environment: ["OPENROUTER_API_KEY": "  \(secret)\n"], settings: HTTPSettings()).value == secret)
+    }
+}

@@ -250,10 +250,15 @@ private struct LoopState {
             } else {
                 // Off the loop: admission awaits the journal and the cache, and meanwhile the loop goes on
                 // relaunching the slots that free up (a slot left empty is throughput lost).
+                let wasUnsettled = unsettled
                 admitting = true
                 group.addTask {
                     // Unstructured, so cancelling the sweep never cuts an admission's records short.
-                    .admitted(picked, await Task { await Result { try await Self.reserveAndAdmit(picked, context: context) } }.value)
+                    .admitted(picked, await Task { await Result {
+                        var admission = try await Self.reserveAndAdmit(picked, context: context)
+                        admission.unsettledAtReserve = wasUnsettled
+                        return admission
+                    } }.value)
                 }
                 return
             }
@@ -309,7 +314,15 @@ private struct LoopState {
     struct GroupAdmission: Sendable {
         let reservations: [USD?]
         let admission: CellContext.Admission?
+        /// Whether anything was unsettled when the group was reserved (it may have settled before the loop saw
+        /// the result, so a cell over the cap then is not yet unaffordable).
+        var unsettledAtReserve = false
     }
+
+    /// Calls, stores, writes or timers whose end may turn reservations into spend or free them.
+    var unsettled: Bool { inFlight > 0 || storing > 0 || readyCount > 0 || !buffer.isEmpty || flushing || timers > 0 || admitting || !toRelease.isEmpty }
+    /// The sweep is stopping: no new cell is admitted.
+    var stopping: Bool { draining || cancelled || error != nil }
 
     /// Reserves each cell's ceiling and admits those that fit (their PENDING → EXECUTING, cache, claims).
     /// Touches no loop state, so it can run beside the loop.
@@ -329,12 +342,13 @@ private struct LoopState {
         let over = zip(cells, group.reservations).filter { $0.1 == nil }.map(\.0)
         var admissions = group.admission.map { [$0] } ?? []
         if !over.isEmpty {
-            let unsettled = inFlight > 0 || storing > 0 || readyCount > 0 || !buffer.isEmpty || flushing || timers > 0 || admitting || group.admission != nil
-            if unsettled {
+            if unsettled || group.admission != nil || stopping || group.unsettledAtReserve {
                 admittedCount -= over.count
                 stoppedAfter = false
                 requeue(over)
-                waitingForBudget = true
+                // Something still running will settle and wake the loop; if what was unsettled when the cells
+                // were reserved has settled since, the next turn simply reserves them again.
+                waitingForBudget = unsettled || group.admission != nil
             } else {
                 let cached = try context.cachedCells(over)
                 let free = over.filter { cached.contains($0.id) }
